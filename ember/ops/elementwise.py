@@ -1,0 +1,532 @@
+"""Elementwise primitives: forward on arrays, backward in Tensor ops, side by side.
+
+Binary ops broadcast like numpy; their backward reduces a broadcast gradient
+back to each input's shape with ``sum_to`` (one helper for all of them).
+Ops whose derivative is simplest in terms of their result save the output.
+"""
+import numpy as np
+
+from ..autograd.function import Function
+from ..backend import xp_of
+
+
+class Op(Function):
+    """A built-in primitive: forward receives raw arrays."""
+    _builtin = True
+
+
+def sum_to(grad, shape):
+    """Sum a broadcast gradient back down to ``shape``."""
+    if grad.shape == shape:
+        return grad
+    return grad.sum_to_size(shape)
+
+
+# --- unary ------------------------------------------------------------------
+
+class Neg(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return -x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class Abs(Op):
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return abs(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * x.sign()
+
+
+class Sign(Op):
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).sign(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class Exp(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).exp(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g * y
+
+
+class Expm1(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).expm1(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g * (y + 1)
+
+
+class Log(Op):
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).log(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g / x
+
+
+class Log2(Op):
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).log2(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g / (x * np.log(2.0))
+
+
+class Log1p(Op):
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).log1p(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g / (x + 1)
+
+
+class Sqrt(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).sqrt(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g / (y * 2)
+
+
+class Rsqrt(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = xp_of(x)
+        return xp.reciprocal(xp.sqrt(x))
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g * y.pow(3) * -0.5
+
+
+class Sin(Op):
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).sin(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * x.cos()
+
+
+class Cos(Op):
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).cos(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * -x.sin()
+
+
+class Tan(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).tan(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g * (y * y + 1)
+
+
+class Tanh(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).tanh(x)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g * (1 - y * y)
+
+
+class Sigmoid(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        xp = xp_of(x)
+        # 1/(1+exp(-x)) overflows in exp for very negative x; this form does not.
+        e = xp.exp(-abs(x))
+        return xp.where(x >= 0, 1 / (1 + e), e / (1 + e)).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g * (y * (1 - y))
+
+
+class Relu(Op):
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).maximum(x, 0).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g * (y > 0)
+
+
+class _ZeroGrad(Op):
+    """Piecewise-constant ops: gradient zero almost everywhere (as in PyTorch)."""
+
+    @staticmethod
+    def backward(ctx, g):
+        return g * 0
+
+
+class Floor(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).floor(x)
+
+
+class Ceil(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).ceil(x)
+
+
+class Round(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, x, decimals=0):
+        return xp_of(x).round(x, decimals)
+
+
+class Trunc(_ZeroGrad):
+    @staticmethod
+    def forward(ctx, x):
+        return xp_of(x).trunc(x)
+
+
+class Clamp(Op):
+    """clamp with Python-number bounds (either may be None)."""
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x, min=None, max=None):
+        ctx.min, ctx.max = min, max
+        xp = xp_of(x)
+        if min is not None and max is not None:
+            # PyTorch: min > max gives max everywhere
+            return xp.minimum(xp.maximum(x, min), max).astype(x.dtype, copy=False)
+        if min is not None:
+            return xp.maximum(x, min).astype(x.dtype, copy=False)
+        return xp.minimum(x, max).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        lo, hi = ctx.min, ctx.max
+        if lo is not None and hi is not None:
+            mask = (x >= lo).logical_and(x <= hi)
+        elif lo is not None:
+            mask = x >= lo
+        else:
+            mask = x <= hi
+        return g * mask
+
+
+class Cast(Op):
+    """Change dtype; the gradient is cast back to the input's dtype."""
+
+    @staticmethod
+    def forward(ctx, x, dtype=None):
+        ctx.in_dtype = x.dtype
+        return x.astype(dtype.np)
+
+    @staticmethod
+    def backward(ctx, g):
+        from ..dtypes import from_numpy_dtype
+        return g.to(from_numpy_dtype(ctx.in_dtype))
+
+
+# --- binary -----------------------------------------------------------------
+
+class Add(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        return a + b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return sum_to(g, sa), sum_to(g, sb)
+
+
+class AddScaled(Op):
+    """a + alpha * b (torch.add with alpha)."""
+
+    @staticmethod
+    def forward(ctx, a, b, alpha=1):
+        ctx.shapes, ctx.alpha = (a.shape, b.shape), alpha
+        return (a + alpha * b).astype(a.dtype if a.ndim >= b.ndim else b.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return sum_to(g, sa), sum_to(g * ctx.alpha, sb)
+
+
+class Sub(Op):
+    @staticmethod
+    def forward(ctx, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        return a - b
+
+    @staticmethod
+    def backward(ctx, g):
+        sa, sb = ctx.shapes
+        return sum_to(g, sa), sum_to(-g, sb)
+
+
+class Mul(Op):
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a * b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = sum_to(g * b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Div(Op):
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a / b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = sum_to(g / b, a.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * a / (b * b), b.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Pow(Op):
+    """a ** b for two tensors (b may be a 0-d tensor made from a scalar)."""
+    save_inputs = (0, 1)
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return a ** b
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = gb = None
+        if ctx.needs_input_grad[0]:
+            # b * a^(b-1); where b == 0 the derivative is 0 even at a == 0.
+            ga = sum_to(g * (b * a.pow(b - 1)).masked_fill(b == 0, 0), a.shape)
+        if ctx.needs_input_grad[1]:
+            y, = ctx.saved_outputs
+            # d/db a^b = a^b log a, taken as 0 where a == 0 and b >= 0 (PyTorch's convention).
+            ga_log = (y * a.log()).masked_fill((a == 0).logical_and(b >= 0), 0)
+            gb = sum_to(g * ga_log, b.shape)
+        return ga, gb
+
+
+class PowScalar(Op):
+    """x ** p for a Python-number exponent p (the common case: cheaper backward)."""
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x, p=2):
+        ctx.p = p
+        if p == 2:
+            return x * x
+        return (x ** p).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        p = ctx.p
+        if p == 0:
+            return g * 0
+        if p == 2:
+            return g * x * 2
+        if p == 1:
+            return g
+        return g * x.pow(p - 1) * p
+
+
+class RPowScalar(Op):
+    """s ** x for a Python-number base s."""
+    save_output = True
+
+    @staticmethod
+    def forward(ctx, x, base=2.0):
+        ctx.base = base
+        return (base ** x).astype(x.dtype, copy=False)
+
+    @staticmethod
+    def backward(ctx, g):
+        y, = ctx.saved_outputs
+        return g * y * float(np.log(ctx.base)) if ctx.base > 0 else g * 0
+
+
+class Maximum(Op):
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return xp_of(a).maximum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        # ties share the gradient equally, as in PyTorch
+        w = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
+        return sum_to(g * w, a.shape), sum_to(g * (1 - w), b.shape)
+
+
+class Minimum(Op):
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return xp_of(a).minimum(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        w = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
+        return sum_to(g * w, a.shape), sum_to(g * (1 - w), b.shape)
+
+
+class Where(Op):
+    """where(cond, a, b); cond is a bool tensor without gradient."""
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, cond, a, b):
+        ctx.shapes = (a.shape, b.shape)
+        return xp_of(a).where(cond, a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        cond, = ctx.saved_tensors
+        sa, sb = ctx.shapes
+        zero = g.new_zeros(())
+        return None, sum_to(g.where(cond, zero), sa), sum_to(zero.where(cond, g), sb)
+
+
+# --- non-differentiable (comparisons, logic, tests) -----------------------------
+
+class _NoGrad(Op):
+    @staticmethod
+    def backward(ctx, *g):
+        return (None,) * len(ctx.next)
+
+
+def _make_nograd(name, fn):
+    def forward(ctx, *arrays, **kw):
+        return fn(xp_of(arrays[0]), *arrays, **kw)
+    return type(name, (_NoGrad,), {"forward": staticmethod(forward)})
+
+
+Eq = _make_nograd("Eq", lambda xp, a, b: xp.equal(a, b))
+Ne = _make_nograd("Ne", lambda xp, a, b: xp.not_equal(a, b))
+Lt = _make_nograd("Lt", lambda xp, a, b: xp.less(a, b))
+Le = _make_nograd("Le", lambda xp, a, b: xp.less_equal(a, b))
+Gt = _make_nograd("Gt", lambda xp, a, b: xp.greater(a, b))
+Ge = _make_nograd("Ge", lambda xp, a, b: xp.greater_equal(a, b))
+LogicalAnd = _make_nograd("LogicalAnd", lambda xp, a, b: xp.logical_and(a, b))
+LogicalOr = _make_nograd("LogicalOr", lambda xp, a, b: xp.logical_or(a, b))
+LogicalXor = _make_nograd("LogicalXor", lambda xp, a, b: xp.logical_xor(a, b))
+LogicalNot = _make_nograd("LogicalNot", lambda xp, a: xp.logical_not(a))
+BitwiseAnd = _make_nograd("BitwiseAnd", lambda xp, a, b: a & b)
+BitwiseOr = _make_nograd("BitwiseOr", lambda xp, a, b: a | b)
+BitwiseXor = _make_nograd("BitwiseXor", lambda xp, a, b: a ^ b)
+BitwiseNot = _make_nograd("BitwiseNot", lambda xp, a: ~a)
+IsNan = _make_nograd("IsNan", lambda xp, a: xp.isnan(a))
+IsInf = _make_nograd("IsInf", lambda xp, a: xp.isinf(a))
+IsFinite = _make_nograd("IsFinite", lambda xp, a: xp.isfinite(a))
+FloorDivide = _make_nograd("FloorDivide", lambda xp, a, b: xp.floor_divide(a, b))
+Remainder = _make_nograd("Remainder", lambda xp, a, b: xp.remainder(a, b))
+Fmod = _make_nograd("Fmod", lambda xp, a, b: xp.fmod(a, b))
+
+
+class NanToNum(Op):
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x, nan=0.0, posinf=None, neginf=None):
+        return xp_of(x).nan_to_num(x, nan=nan, posinf=posinf, neginf=neginf)
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return g * x.isfinite()

@@ -1,0 +1,1 @@
+"""Sorting ops (placeholder until written)."""
