@@ -16,6 +16,8 @@ class device:
         if isinstance(type, device):
             self.type, self.index = type.type, type.index
             return
+        if isinstance(type, int) and not isinstance(type, bool) and index is None:
+            type, index = "cuda", type  # device(1): the accelerator with that index, as in PyTorch
         if not isinstance(type, str):
             raise TypeError(f"device(): expected a string like 'cpu' or 'cuda:0', got {type!r}")
         s = type.strip()

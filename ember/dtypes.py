@@ -92,8 +92,8 @@ def to_dtype(d):
         return d
     if d is None:
         return _DefaultDtype.value
-    if d is _py_float:
-        return _DefaultDtype.value
+    if d is _py_float:  # PyTorch: dtype=float means float64 (the default dtype is for float *values*)
+        return float64
     if d is _py_int:
         return int64
     if d is _py_bool:

@@ -26,6 +26,9 @@ class Generator:
     def manual_seed(self, seed):
         """Seed the generator; returns it."""
         seed = int(seed)
+        if not -(1 << 63) <= seed < (1 << 64):
+            raise ValueError(f"manual_seed: seed must be within the range [-0x8000_0000_0000_0000, "
+                               f"0xffff_ffff_ffff_ffff], got {seed}")
         if seed < 0:
             seed += 1 << 64
         self._seed = seed
@@ -91,8 +94,16 @@ def _to_device(arr, device):
     return xp_for(dev).asarray(arr)
 
 
+def _float_only(dt, kernel):
+    if not dt.is_floating_point:
+        from .tensor import _type_name
+        raise NotImplementedError(f'"{kernel}" not implemented for \'{_type_name(dt)}\' '
+                                  f"(random floats need a floating dtype, got {dt})")
+
+
 def normal_array(shape, mean, std, dtype, device, generator=None):
     dt = _dt.to_dtype(dtype)
+    _float_only(dt, "normal_kernel_cpu")
     rng = _rng(generator)
     if dt in (_dt.float32, _dt.float64):
         a = rng.standard_normal(tuple(shape), dtype=dt.np)
@@ -107,6 +118,7 @@ def normal_array(shape, mean, std, dtype, device, generator=None):
 
 def uniform_array(shape, low, high, dtype, device, generator=None):
     dt = _dt.to_dtype(dtype)
+    _float_only(dt, "check_uniform_bounds")
     rng = _rng(generator)
     if dt in (_dt.float32, _dt.float64):
         a = rng.random(tuple(shape), dtype=dt.np)
@@ -120,8 +132,15 @@ def uniform_array(shape, low, high, dtype, device, generator=None):
 def randint_array(low, high, shape, dtype, device, generator=None):
     if high <= low:
         raise RuntimeError(f"random_ expects 'from' to be less than 'to', but got from={low} >= to={high}")
+    dt = _dt.to_dtype(dtype)
+    if not dt.is_floating_point:
+        lo, hi = (0, 1) if dt is _dt.bool else (int(np.iinfo(dt.np).min), int(np.iinfo(dt.np).max))
+        if not lo <= low <= hi:
+            raise RuntimeError(f"randint: from={low} is out of bounds for {dt}")
+        if not lo <= high - 1 <= hi:
+            raise RuntimeError(f"randint: to - 1 = {high - 1} is out of bounds for {dt}")
     a = _rng(generator).integers(low, high, size=tuple(shape), dtype=np.int64)
-    return _to_device(a.astype(_dt.to_dtype(dtype).np, copy=False), device)
+    return _to_device(a.astype(dt.np, copy=False), device)
 
 
 def _wrap_new(arr, requires_grad):
@@ -132,21 +151,21 @@ def _wrap_new(arr, requires_grad):
     return t
 
 
-def _size(size):
-    from .tensor import _shape_args
-    return _shape_args(size)
+def _size(size, op):
+    from .tensor import _creation_shape
+    return _creation_shape(size, op)
 
 
 def rand(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
          pin_memory=False):
     """Uniform random numbers on [0, 1)."""
-    return _wrap_new(uniform_array(_size(size), 0.0, 1.0, dtype, device, generator), requires_grad)
+    return _wrap_new(uniform_array(_size(size, "rand"), 0.0, 1.0, dtype, device, generator), requires_grad)
 
 
 def randn(*size, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
           pin_memory=False):
     """Standard normal random numbers (mean 0, variance 1)."""
-    return _wrap_new(normal_array(_size(size), 0.0, 1.0, dtype, device, generator), requires_grad)
+    return _wrap_new(normal_array(_size(size, "randn"), 0.0, 1.0, dtype, device, generator), requires_grad)
 
 
 def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None, layout=None, device=None,
@@ -160,13 +179,18 @@ def randint(low=0, high=None, size=None, *, generator=None, out=None, dtype=None
     if high is None:
         low, high = 0, low
     dt = _dt.int64 if dtype is None else dtype
-    return _wrap_new(randint_array(low, high, tuple(size), dt, device, generator), requires_grad)
+    return _wrap_new(randint_array(low, high, _size((size,), "randint"), dt, device, generator), requires_grad)
 
 
 def randperm(n, *, generator=None, out=None, dtype=None, layout=None, device=None, requires_grad=False,
              pin_memory=False):
     """A random permutation of 0..n-1."""
     dt = _dt.int64 if dtype is None else _dt.to_dtype(dtype)
+    n = _size((n,), "randperm")[0]
+    if dt is _dt.bool:
+        raise NotImplementedError("\"randperm\" not implemented for 'Bool'")
+    if n > 0 and not dt.is_floating_point and n - 1 > np.iinfo(dt.np).max:
+        raise RuntimeError(f"randperm: n={n} values cannot be represented in {dt} without overflow")
     return _wrap_new(_to_device(_rng(generator).permutation(n).astype(dt.np), device), requires_grad)
 
 
@@ -176,13 +200,14 @@ def normal(mean=0.0, std=1.0, size=None, *, generator=None, out=None, dtype=None
     from .tensor import Tensor
     if isinstance(mean, Tensor) or isinstance(std, Tensor):
         like = mean if isinstance(mean, Tensor) else std
-        shape = np.broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
+        from .tensor import broadcast_shapes
+        shape = broadcast_shapes(tuple(getattr(mean, "shape", ())), tuple(getattr(std, "shape", ())))
         z = normal_array(shape, 0.0, 1.0, like.dtype, like.device, generator)
         from .tensor import _wrap
         return _wrap(z) * std + mean
     if size is None:
         raise TypeError("normal(): with number mean and std, pass size=")
-    return _wrap_new(normal_array(tuple(size), mean, std, dtype, device, generator), requires_grad)
+    return _wrap_new(normal_array(_size((size,), "normal"), mean, std, dtype, device, generator), requires_grad)
 
 
 def bernoulli(input, p=None, *, generator=None):

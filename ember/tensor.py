@@ -5,12 +5,14 @@ normalise arguments (dims, shapes, scalars, dtypes), then call ``Op.apply``.
 """
 import builtins
 import math
+import operator
 import weakref
 
 import numpy as np
 
 from . import dtypes as _dt
 from .autograd import function as _fn
+from .autograd import engine as _engine
 from .autograd.function import AccumulateGrad
 from .autograd.grad_mode import GradMode
 from .backend import xp_for, xp_of, to_host
@@ -37,6 +39,14 @@ class Size(tuple):
 
     def __add__(self, other):
         return Size(tuple.__add__(self, tuple(other)))
+
+    def __radd__(self, other):
+        return Size(tuple(other) + tuple(self))
+
+    def __mul__(self, n):
+        return Size(tuple.__mul__(self, n))
+
+    __rmul__ = __mul__
 
     def numel(self):
         """Number of elements a tensor of this shape holds."""
@@ -140,7 +150,16 @@ def _scalar_tensor(value, like):
         if sd.category == _dt._FLOAT:
             d = _dt.get_default_dtype() if like.dtype.category != _dt._FLOAT else like.dtype
     xp = np if like._device is CPU else xp_for(like._device)
-    return _wrap(xp.asarray(value, dtype=d.np) if xp is np else xp.asarray(value, dtype=d.np))
+    return _wrap(xp.asarray(_fit_int(value, d), dtype=d.np))
+
+
+def _fit_int(value, d):
+    """A Python int that doesn't fit integer dtype ``d`` wraps around, as PyTorch's cast does (uint8 + 300)."""
+    if d.category == _dt._INT and isinstance(value, (_py_int, np.integer)) and not isinstance(value, _py_bool):
+        info = np.iinfo(d.np)
+        if not info.min <= value <= info.max:
+            return np.asarray(value, dtype=np.int64).astype(d.np)
+    return value
 
 
 def _broadcast_error(op, a, b):
@@ -155,10 +174,33 @@ def _broadcast_error(op, a, b):
     return RuntimeError(f"{op}: shapes {list(sa)} and {list(sb)} do not broadcast")
 
 
+_SCALAR_TYPES = (_py_int, _py_float, np.number, np.bool_)
+
+
+def _scalar_operand(a, b):
+    """Prepare ``a op b`` for a Python number ``b``: PyTorch's result dtype, a plain Python value."""
+    if b.__class__ is not _py_float and b.__class__ is not _py_int:
+        b = b.item() if isinstance(b, (np.number, np.bool_)) else b
+    cat = a._data.dtype.kind
+    if b.__class__ is _py_float:
+        if cat != "f":
+            a = a.to(_dt.get_default_dtype())
+    elif b.__class__ is _py_int:
+        if cat == "b":
+            a = a.to(_dt.int64)
+        elif cat in "iu":
+            b = _fit_int(b, a.dtype)
+    return a, b
+
+
 def _binary(cls, a, b, opname):
     """Promote dtypes PyTorch's way, then apply a binary op. ``a`` is a Tensor."""
     if b.__class__ is not Tensor and not isinstance(b, Tensor):
-        if isinstance(b, (_py_int, _py_float, np.number, np.bool_)):
+        if isinstance(b, _SCALAR_TYPES):
+            scalar_cls = E.SCALAR_OPS.get(cls)
+            if scalar_cls is not None:
+                a, b = _scalar_operand(a, b)
+                return scalar_cls.apply(a, s=b)
             b = _scalar_tensor(b, a)
         else:
             b = _to_tensor_like(b, a, opname)
@@ -179,11 +221,22 @@ def _binary(cls, a, b, opname):
 
 def _rbinary(cls, a, b, opname):
     """``b op a`` where ``b`` is a scalar or array-like (the reflected operators)."""
-    if isinstance(b, (_py_int, _py_float, np.number, np.bool_)):
+    if isinstance(b, _SCALAR_TYPES):
+        scalar_cls = E.RSCALAR_OPS.get(cls)
+        if scalar_cls is not None:
+            a, b = _scalar_operand(a, b)
+            return scalar_cls.apply(a, s=b)
         b = _scalar_tensor(b, a)
     else:
         b = _to_tensor_like(b, a, opname)
     return _binary(cls, b, a, opname)
+
+
+def _compare(ufunc, cls, a, b, opname):
+    """Comparisons: no gradient, so a Python number is compared directly."""
+    if isinstance(b, (_py_int, _py_float)) and b.__class__ is not _py_bool:
+        return _wrap(ufunc(a._data, _fit_int(b, a.dtype)))
+    return _binary(cls, a, b, opname)
 
 
 def _to_tensor_like(x, like, opname):
@@ -239,7 +292,7 @@ def _graph_alias(self):
     if self.grad_fn is not None:
         t._out_nr = self._out_nr
     elif self.requires_grad:
-        t._accum = None
+        t._accum = self._edge()
         t._leaf_of = self
     return t
 
@@ -279,7 +332,7 @@ def _inplace_binary(self, other, cls, ufunc, opname):
         o = other_t._data
         rt = result_type(self, other_t) if o.dtype != self._data.dtype else self.dtype
     elif isinstance(other, (_py_int, _py_float, np.number, np.bool_)):
-        o = other
+        o = _fit_int(other, self.dtype)
         rt = result_type(self, other)
     else:
         other_t = _to_tensor_like(other, self, opname)
@@ -324,7 +377,7 @@ class _no_grad_ctx:
 def _convert_key(key, x):
     """Turn a Python/Tensor index into one numpy/cupy understands; checks bounds like PyTorch."""
     if not isinstance(key, tuple):
-        key = (key,)
+        key = tuple(key) if _sequence_is_tuple(key) else (key,)
     out = []
     dim = 0
     xp = xp_of(x._data)
@@ -385,6 +438,14 @@ def _convert_key(key, x):
     return tuple(out)
 
 
+def _sequence_is_tuple(key):
+    """PyTorch's (and old numpy's) rule: a short list holding a sequence, tensor, slice, None or Ellipsis
+    indexes like a tuple, so ``x[[[0, 1], [1, 0]]]`` is ``x[[0, 1], [1, 0]]``."""
+    if not isinstance(key, list) or len(key) >= 32:
+        return False
+    return any(k is None or k is Ellipsis or isinstance(k, (list, tuple, _py_slice, Tensor)) for k in key)
+
+
 def _check_mask(a, x, dim):
     shape = tuple(x.shape[dim:dim + a.ndim])
     if a.shape != shape:
@@ -443,9 +504,12 @@ class Tensor:
     def __init__(self, *args, **kwargs):
         pass
 
+    # numpy scalars and arrays on the left (np.float64(2) * x) defer to our reflected operators, as with torch
+    __array_priority__ = 1000
+
     # Slots read often default here, so creating a Tensor sets only what it must.
     grad = None
-    _accum = None
+    _accum = None  # a leaf's (AccumulateGrad, 0) edge, made on first use
     _hooks = None
     _post_acc_hooks = None
     _base = None
@@ -457,15 +521,14 @@ class Tensor:
         fn = self.grad_fn
         if fn is not None:
             return (fn, self._out_nr)
-        leaf = self._leaf_of
-        if leaf is not None:
-            return leaf._edge()
-        ref = self._accum
-        acc = ref() if ref is not None else None
-        if acc is None:
-            acc = AccumulateGrad(self)
-            self._accum = weakref.ref(acc)
-        return (acc, 0)
+        edge = self._accum
+        if edge is None:
+            leaf = self._leaf_of
+            if leaf is not None:
+                return leaf._edge()
+            # The leaf keeps its AccumulateGrad edge; the node refers back weakly (no cycle).
+            edge = self._accum = (AccumulateGrad(self), 0)
+        return edge
 
     @property
     def is_leaf(self):
@@ -555,9 +618,20 @@ class Tensor:
         return _fn._RemovableHandle(self._post_acc_hooks, hook)
 
     def backward(self, gradient=None, retain_graph=None, create_graph=False, inputs=None):
-        """Computes the gradient of this tensor w.r.t. graph leaves, accumulated into their ``.grad``."""
-        from .autograd.engine import backward
-        backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
+        """Computes the gradient of this tensor w.r.t. graph leaves, accumulated into their ``.grad``.
+
+        ``gradient`` is required for non-scalar tensors; ``retain_graph`` keeps saved tensors for
+        another backward; ``create_graph`` records the backward itself (higher-order gradients);
+        ``inputs`` restricts accumulation to these tensors.
+        """
+        if (gradient is None and inputs is None and not create_graph and self.grad_fn is not None
+                and self._data.size == 1):
+            # the everyday loss.backward(): skip the argument plumbing
+            data = self._data
+            seed = xp_of(data).ones(data.shape, dtype=data.dtype)
+            _engine._run([(self.grad_fn, self._out_nr, _wrap(seed))], bool(retain_graph), False)
+            return
+        _engine.backward((self,), None if gradient is None else (gradient,), retain_graph, create_graph, inputs)
 
     # --- metadata ---------------------------------------------------------------------
     @property
@@ -614,6 +688,9 @@ class Tensor:
     def is_floating_point(self):
         return self.dtype.is_floating_point
 
+    def is_signed(self):
+        return self.dtype.is_signed
+
     def is_complex(self):
         return False
 
@@ -642,10 +719,17 @@ class Tensor:
         if dtype is None:
             prefix = "torch." if self._device.type == "cpu" else "torch.cuda."
             return prefix + self.dtype._pt_name
+        device = None
+        if isinstance(dtype, type) and dtype.__name__.endswith("Tensor"):  # ember.DoubleTensor and friends
+            dtype = dtype.__name__
         if isinstance(dtype, str) and dtype.endswith("Tensor"):
             name = dtype.split(".")[-1]
-            dtype = next(d for d in _dt._ALL if d._pt_name == name)
-        return self.to(to_dtype(dtype))
+            if ".cuda." in dtype:
+                device = "cuda"
+            dtype = next((d for d in _dt._ALL if d._pt_name == name), None)
+            if dtype is None:
+                raise ValueError(f"invalid type: '{name}'")
+        return self.to(device, to_dtype(dtype))
 
     def __len__(self):
         if self._data.ndim == 0:
@@ -662,15 +746,22 @@ class Tensor:
 
     def __bool__(self):
         if self._data.size != 1:
-            raise RuntimeError(f"Boolean value of Tensor with more than one value is ambiguous "
+            what = "no values" if self._data.size == 0 else "more than one value"
+            raise RuntimeError(f"Boolean value of Tensor with {what} is ambiguous "
                                f"(shape {list(self.shape)}); use .any() or .all()")
         return _py_bool(self._data.reshape(()))
 
+    def _one_element(self, fn):
+        if self._data.size != 1:
+            raise ValueError(f"only one element tensors can be converted to Python scalars ({fn}() of a "
+                             f"tensor of shape {list(self.shape)}); index it or reduce it first")
+        return self.item()
+
     def __float__(self):
-        return _py_float(self.item())
+        return _py_float(self._one_element("float"))
 
     def __int__(self):
-        return _py_int(self.item())
+        return _py_int(self._one_element("int"))
 
     def __index__(self):
         if self.dtype.is_floating_point or self.numel() != 1:
@@ -710,14 +801,19 @@ class Tensor:
 
     def __array__(self, dtype=None, copy=None):
         a = to_host(self._data)
-        return a if dtype is None else a.astype(dtype)
+        if dtype is not None:
+            return a.astype(dtype, copy=bool(copy))
+        return a.copy() if copy else a
 
     def __dlpack__(self, stream=None, **kwargs):
         if self.requires_grad:
-            raise RuntimeError("Can't export tensors that require gradient, use tensor.detach()")
+            raise BufferError("Can't export tensors that require gradient, use tensor.detach()")
+        # Pass max_version/dl_device/copy through: without max_version numpy makes a legacy capsule,
+        # which numpy's own from_dlpack then imports read-only.
+        kw = {k: v for k, v in kwargs.items() if v is not None}
         if stream is not None and self._device is not CPU:
-            return self._data.__dlpack__(stream=stream)
-        return self._data.__dlpack__()
+            kw["stream"] = stream
+        return self._data.__dlpack__(**kw)
 
     def __dlpack_device__(self):
         return self._data.__dlpack_device__()
@@ -773,6 +869,8 @@ class Tensor:
         if dtype is not None:
             dtype = to_dtype(dtype)
             if dtype is not t.dtype:
+                if t.requires_grad and not dtype.is_floating_point:
+                    t = t.detach()  # an integer or bool result carries no gradient
                 t = E.Cast.apply(t, dtype=dtype)
         if copy and t is self:
             t = self.clone()
@@ -932,16 +1030,16 @@ class Tensor:
         return _binary(E.Ne, self, other, "ne")
 
     def __lt__(self, other):
-        return _binary(E.Lt, self, other, "lt")
+        return _compare(np.less, E.Lt, self, other, "lt")
 
     def __le__(self, other):
-        return _binary(E.Le, self, other, "le")
+        return _compare(np.less_equal, E.Le, self, other, "le")
 
     def __gt__(self, other):
-        return _binary(E.Gt, self, other, "gt")
+        return _compare(np.greater, E.Gt, self, other, "gt")
 
     def __ge__(self, other):
-        return _binary(E.Ge, self, other, "ge")
+        return _compare(np.greater_equal, E.Ge, self, other, "ge")
 
     # in place: x += y works on x's memory
     def __iadd__(self, other):
@@ -1243,6 +1341,8 @@ class Tensor:
     # --- reductions ----------------------------------------------------------------------------
     def sum(self, dim=None, keepdim=False, *, dtype=None):
         """Sum of elements, over all or over ``dim``; integer and bool inputs sum to int64."""
+        if dim is None and dtype is None and self._data.dtype.kind == "f":
+            return R.Sum.apply(self, dim=None, keepdim=keepdim)
         if dtype is not None:
             dt = to_dtype(dtype)
         elif self.dtype.category != _dt._FLOAT:
@@ -1350,7 +1450,8 @@ class Tensor:
         n = self.numel() if dims is None else math.prod(self.shape[d] for d in dims)
         centered = self - self.mean(dims if dims is not None else None, keepdim=True)
         sq = (centered * centered).sum(dims, keepdim=keepdim)
-        return sq / builtins.max(n - correction, 0) if n - correction > 0 else sq * float("nan")
+        # n <= correction divides by zero, as in PyTorch: inf, or nan where sq is 0
+        return sq / builtins.max(n - correction, 0)
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
@@ -1365,7 +1466,7 @@ class Tensor:
         if p == float("-inf"):
             return x.abs().amin(() if dim is None else dim, keepdim)
         if p == 0:
-            return (x != 0).to(x.dtype).sum(dim, keepdim)
+            return x.sign().abs().sum(dim, keepdim)  # the count of non-zeros, with a (zero) gradient
         if p == 1:
             return x.abs().sum(dim, keepdim)
         if p == "nuc":
@@ -1400,11 +1501,13 @@ class Tensor:
 
     def all(self, dim=None, keepdim=False):
         d = _norm_dims(dim, self.ndim)
-        return _wrap(xp_of(self._data).asarray(self._data.astype(bool).all(axis=d, keepdims=keepdim)))
+        r = xp_of(self._data).asarray(self._data.astype(bool).all(axis=d, keepdims=keepdim))
+        return _wrap(r.astype(np.uint8) if self._data.dtype == np.uint8 else r)  # uint8 in, uint8 out
 
     def any(self, dim=None, keepdim=False):
         d = _norm_dims(dim, self.ndim)
-        return _wrap(xp_of(self._data).asarray(self._data.astype(bool).any(axis=d, keepdims=keepdim)))
+        r = xp_of(self._data).asarray(self._data.astype(bool).any(axis=d, keepdims=keepdim))
+        return _wrap(r.astype(np.uint8) if self._data.dtype == np.uint8 else r)  # uint8 in, uint8 out
 
     def count_nonzero(self, dim=None):
         return (self != 0).sum(dim)
@@ -1552,7 +1655,10 @@ class Tensor:
         shape = tuple(shape)
         if shape == self._data.shape:
             return self._view_of(M.Reshape.apply(self, shape=shape))
-        return self._view_of(M.Expand.apply(self, shape=shape))
+        out = M.Expand.apply(self, shape=shape)
+        if out._data.flags.writeable:
+            out._data.flags.writeable = False  # elements share memory: writes must go elsewhere
+        return self._view_of(out)
 
     def expand_as(self, other):
         return self.expand(other.shape)
@@ -1635,11 +1741,17 @@ class Tensor:
         d = _norm_dim(dim, self.ndim)
         if isinstance(start, Tensor):
             start = start.item()
-        if start < 0:
-            start += self.shape[d]
-        if start < 0 or start + length > self.shape[d] or length < 0:
-            raise IndexError(f"start ({start}) + length ({length}) exceeds dimension size ({self.shape[d]}) "
+        size = self.shape[d] if self.ndim else 1
+        if not -size <= start <= size:
+            raise IndexError(f"start out of range (expected to be in range of [{-size}, {size}], but got {start}) "
                              f"(narrow along dim {d})")
+        if start < 0:
+            start += size
+        if length < 0:
+            raise RuntimeError("narrow(): length must be non-negative.")
+        if start + length > size:
+            raise RuntimeError(f"start ({start}) + length ({length}) exceeds dimension size ({size}) "
+                               f"(narrow along dim {d})")
         key = (_py_slice(None),) * d + (_py_slice(start, start + length),)
         return self[key]
 
@@ -1659,16 +1771,11 @@ class Tensor:
         return M.Diag.apply(self, k=diagonal)
 
     def diagonal(self, offset=0, dim1=0, dim2=1):
-        if self.ndim == 2 and (dim1, dim2) in ((0, 1), (-2, -1)):
-            return self.diag(offset)
-        x = self.movedim((dim1, dim2), (-2, -1))
-        n = builtins.min(x.shape[-2], x.shape[-1] - offset) if offset >= 0 else builtins.min(
-            x.shape[-2] + offset, x.shape[-1])
-        if n <= 0:
-            return x.sum((-2, -1)).unsqueeze(-1)[..., :0]
-        rows = arange(n, device=self.device) + (builtins.max(-offset, 0))
-        cols = arange(n, device=self.device) + (builtins.max(offset, 0))
-        return x[..., rows, cols]
+        """The diagonal over dims ``dim1`` and ``dim2`` (appended as the last dim); a view, as in PyTorch."""
+        d1, d2 = _norm_dim(dim1, self.ndim), _norm_dim(dim2, self.ndim)
+        if d1 == d2:
+            raise RuntimeError(f"diagonal dimensions cannot be identical {dim1}, {dim2}")
+        return self._view_of(M.Diagonal.apply(self, offset=offset, dim1=d1, dim2=d2))
 
     def diagonal_scatter(self, src, offset=0):
         return M.DiagonalScatter.apply(self, src, k=offset)
@@ -1724,11 +1831,9 @@ class Tensor:
         if self.requires_grad and self.grad_fn is None and GradMode.enabled:
             raise RuntimeError(_LEAF_INPLACE.format(op="index_put_"))
         if isinstance(value, Tensor):
-            if not _can_cast(value.dtype, self.dtype):
-                raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
-                                   f"{_type_name(self.dtype)} for the destination and "
-                                   f"{_type_name(value.dtype)} for the source.")
-            value = value._data
+            value = value._data  # converted to self's dtype, as PyTorch's x[k] = v does
+        else:
+            value = _fit_int(value, self.dtype)
         try:
             self._data[k] = value
         except ValueError as e:
@@ -1745,9 +1850,11 @@ class Tensor:
                                 key=key, accumulate=accumulate)
 
     def index_put(self, indices, values, accumulate=False):
+        _check_index_put_dtype(self, values)
         return self.index_put_key(_convert_key(tuple(indices), self), values, accumulate)
 
     def index_put_(self, indices, values, accumulate=False):
+        _check_index_put_dtype(self, values)
         if not accumulate:
             self[tuple(indices)] = values
             return self
@@ -2044,9 +2151,16 @@ for _n in _elementwise_inplace:
     setattr(Tensor, _n + "_", _make_inplace(_n))
 
 
+def _check_index_put_dtype(x, values):
+    """index_put(_) (unlike ``x[k] = v``, which converts) wants a source of the destination's dtype."""
+    if isinstance(values, Tensor) and values.dtype is not x.dtype:
+        raise RuntimeError(f"Index put requires the source and destination dtypes match, got "
+                           f"{_type_name(x.dtype)} for the destination and {_type_name(values.dtype)} for the source.")
+
+
 def _check_scatter_index(op, x, d, index):
-    if not isinstance(index, Tensor) or index.dtype is not _dt.int64:
-        raise RuntimeError(f"{op}(): Expected dtype int64 for index"
+    if not isinstance(index, Tensor) or index.dtype not in (_dt.int64, _dt.int32):
+        raise RuntimeError(f"{op}(): Expected dtype int32/int64 for index"
                            + (f", got {index.dtype}" if isinstance(index, Tensor) else ""))
     if index.ndim != x.ndim and not (index.ndim <= 1 and x.ndim <= 1):
         raise RuntimeError(f"Index tensor must have the same number of dimensions as input tensor "
@@ -2130,23 +2244,73 @@ def _zeros_for_output(node, i):
 
 
 def ones_like_for_grad(t):
-    return _wrap(xp_of(t._data).ones_like(t._data))
+    return _wrap(xp_of(t._data).ones(t._data.shape, dtype=t._data.dtype))
 
 
 # --- functions of the public namespace that the methods above use ------------------
 
-def _infer_dtype(data):
-    """The dtype PyTorch gives nested Python data: bool, int64, or the default float."""
+_PY_LEAF = (_py_bool, _py_int, _py_float)
+
+
+def _leaf_types(data):
+    """The set of types of the non-sequence leaves of nested lists/tuples (one C-level pass per level)."""
+    types = set()
+    stack = [data]
+    while stack:
+        seq = stack.pop()
+        ts = set(map(type, seq))
+        if list in ts or tuple in ts:
+            stack.extend(v for v in seq if v.__class__ is list or v.__class__ is tuple)
+            ts.discard(list)
+            ts.discard(tuple)
+        types |= ts
+    return types
+
+
+def _scalar_type_dtype(t):
+    """The dtype one leaf of nested data contributes: Python bool/int/float, or a numpy scalar's own."""
+    if t is _py_bool:
+        return _dt.bool
+    if t is _py_int:
+        return _dt.int64
+    if t is _py_float:
+        return _dt.get_default_dtype()
+    if isinstance(t, type) and issubclass(t, np.generic):
+        return from_numpy_dtype(np.dtype(t))
+    if isinstance(t, np.ndarray):  # an array leaf (see _infer_dtype): its own dtype
+        return from_numpy_dtype(t.dtype)
+    if isinstance(t, type) and issubclass(t, (_py_int, _py_float)):  # int/float subclasses (e.g. IntEnum)
+        return _dt.int64 if issubclass(t, _py_int) else _dt.get_default_dtype()
+    raise TypeError(f"tensor(): could not infer dtype: invalid data type '{t.__name__}'")
+
+
+def _infer_dtype(data, types=None):
+    """The dtype PyTorch gives Python data: bool, int64 or the default float for Python numbers; numpy
+    scalars keep their dtype (``tensor(np.float64(1))`` is float64), and mixed leaves promote."""
+    if isinstance(data, np.generic):
+        return from_numpy_dtype(data.dtype)
+    if isinstance(data, (list, tuple)):
+        types = _leaf_types(data) if types is None else types
+        if not types:
+            return _dt.get_default_dtype()  # tensor([]) and tensor([[]])
+        if np.ndarray in types:  # lists of arrays: each array contributes its dtype
+            types = list(types - {np.ndarray}) + [a for a in _flat_iter(data) if a.__class__ is np.ndarray]
+        d = None
+        for t in types:
+            td = _scalar_type_dtype(t)
+            d = td if d is None else _dt.promote_types(d, td)
+        return d
+    if data.__class__ in _PY_LEAF:
+        return _scalar_type_dtype(data.__class__)
     a = np.asarray(data)
     if a.dtype == np.bool_:
         return _dt.bool
     if a.dtype.kind in "iu":
-        return _dt.int64 if a.dtype.kind == "i" or a.dtype.itemsize < 8 else _dt.int64
+        return _dt.int64
     if a.dtype.kind == "f":
         return _dt.get_default_dtype()
-    if a.dtype == object:
-        raise TypeError("tensor(): could not infer dtype of the given data (mixed or non-numeric values)")
-    raise TypeError(f"tensor(): unsupported data of numpy dtype {a.dtype}")
+    raise TypeError(f"tensor(): could not infer dtype of data of type {type(data).__name__} "
+                    f"(numpy sees {a.dtype})")
 
 
 def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False):
@@ -2163,28 +2327,39 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
         t = data.detach().to(dev, dtype=dtype, copy=True) if dtype is not None else data.detach().to(dev).clone()
         t = t.detach()
     else:
+        types = _leaf_types(data) if isinstance(data, (list, tuple)) else None
+        if not isinstance(data, (np.ndarray, list, tuple)) and hasattr(data, "__dlpack__"):
+            data = _from_foreign(data)  # a PyTorch/CuPy/... tensor: keeps its dtype, like a numpy array
         if isinstance(data, np.ndarray):
             d = to_dtype(dtype) if dtype is not None else from_numpy_dtype(data.dtype)
             arr = np.array(data, dtype=d.np)
-        elif isinstance(data, (list, tuple)) and any(isinstance(x, Tensor) for x in _flat_iter(data)):
+        elif types is not None and builtins.any(issubclass(t, Tensor) for t in types):
             arr = np.array([_tensor_leaf_value(x) for x in data])
             d = to_dtype(dtype) if dtype is not None else (from_numpy_dtype(arr.dtype) if arr.dtype.kind == "f"
                                                            and arr.dtype != np.float64 else _infer_dtype(arr))
             arr = arr.astype(d.np)
         else:
-            if hasattr(data, "__dlpack__") and not isinstance(data, (list, tuple)):
-                data = np.from_dlpack(data)
-            d = to_dtype(dtype) if dtype is not None else _infer_dtype(data)
+            d = to_dtype(dtype) if dtype is not None else _infer_dtype(data, types)
             try:
                 arr = np.array(data, dtype=d.np)
-            except (ValueError, TypeError) as e:
-                raise ValueError(f"tensor(): could not build a tensor from the given data: {e}") from None
+            except (ValueError, TypeError, OverflowError) as e:
+                raise ValueError(f"tensor(): could not build a {d} tensor from the given data: {e}") from None
         if dev is not CPU:
             arr = xp_for(dev).asarray(arr)
         t = _wrap(arr)
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+def _from_foreign(obj):
+    """A numpy view of another library's CPU tensor through DLPack (detached first if it needs grad)."""
+    try:
+        return np.from_dlpack(obj)
+    except (BufferError, RuntimeError):
+        if hasattr(obj, "detach"):
+            return np.from_dlpack(obj.detach())
+        raise
 
 
 def _flat_iter(data):
@@ -2205,8 +2380,30 @@ def _tensor_leaf_value(x):
     return x
 
 
+def _creation_shape(size, op):
+    """The shape asked of a factory (zeros, rand, ...): varargs, a tuple, list or Size of ints >= 0."""
+    if len(size) == 1 and isinstance(size[0], (tuple, list)):
+        size = size[0]
+    shape = tuple(size)
+    for s in shape:
+        if s.__class__ is not _py_int or s < 0:
+            break
+    else:
+        return shape  # the common case: plain non-negative ints
+    try:
+        shape = tuple(operator.index(s) for s in shape)  # ints, numpy ints, 1-element integer tensors
+    except TypeError:
+        bad = next(s for s in shape if not hasattr(s, "__index__") or isinstance(s, (_py_float, np.floating)))
+        raise TypeError(f"{op}(): argument 'size' must be tuple of ints, but found element of type "
+                        f"{type(bad).__name__} ({bad!r})") from None
+    neg = next((s for s in shape if s < 0), None)
+    if neg is not None:
+        raise RuntimeError(f"Trying to create tensor with negative dimension {neg}: {list(shape)}")
+    return shape
+
+
 def _factory(fill, size, dtype, device, requires_grad, op):
-    shape = _shape_args(size, op)
+    shape = _creation_shape(size, op)
     dt = to_dtype(dtype)
     dev = to_device(device)
     xp = np if dev is CPU else xp_for(dev)
@@ -2384,7 +2581,8 @@ def einsum(equation, *operands):
         for c in "".join(ins):
             if c.isalpha():
                 counts[c] = counts.get(c, 0) + 1
-        eq = eq + "->" + "".join(sorted(c for c, n in counts.items() if n == 1))
+        # implicit output: the broadcast (ellipsis) dims, then the letters used once, sorted
+        eq = eq + "->" + ("..." if "..." in eq else "") + "".join(sorted(c for c, n in counts.items() if n == 1))
     if "..." in eq:
         eq = _expand_ellipsis(eq, operands)
     ins = eq.split("->")[0].split(",")
@@ -2395,6 +2593,13 @@ def einsum(equation, *operands):
         if len(s) != op.ndim:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does not match "
                                f"the number of dimensions ({op.ndim}) for operand {ins.index(s)}")
+    seen = {}
+    for i, (s, op) in enumerate(zip(ins, operands)):
+        for c, n in zip(s, op.shape):
+            if seen.setdefault(c, n) != n:
+                raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which does not "
+                                   f"broadcast with previously seen size {seen[c]} (equation {equation!r}, "
+                                   f"shapes {[tuple(o.shape) for o in operands]})")
     dt = operands[0].dtype
     for o in operands[1:]:
         dt = _dt.promote_types(dt, o.dtype)
@@ -2423,7 +2628,7 @@ def cat(tensors, dim=0, *, out=None):
     """Concatenate tensors along an existing dimension."""
     tensors = [t for t in tensors]
     if not tensors:
-        raise RuntimeError("cat(): expected a non-empty list of Tensors")
+        raise ValueError("cat(): expected a non-empty list of Tensors")
     # PyTorch skips 1-D empty tensors in cat (legacy behaviour)
     nonempty = [t for t in tensors if not (t.ndim == 1 and t.shape[0] == 0)]
     if not nonempty:
@@ -2476,35 +2681,118 @@ def broadcast_shapes(*shapes):
                            f"{[list(s) for s in shapes]}") from None
 
 
+def _range_scalar(v):
+    """A bound of arange/linspace as a Python number (0-d tensors and numpy scalars too)."""
+    if isinstance(v, Tensor):
+        v = v.item()
+    if isinstance(v, np.generic):
+        v = v.item()
+    return v
+
+
 def arange(start=0, end=None, step=1, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """Values from ``start`` to ``end`` (exclusive) spaced by ``step``."""
+    """Values from ``start`` to ``end`` (exclusive) spaced by ``step``.
+
+    int64 when all three are integers, else the default float dtype. With an integer ``dtype``
+    the bounds and step are truncated to integers first, as in PyTorch.
+    """
     if end is None:
         start, end = 0, start
-    vals = [v.item() if isinstance(v, Tensor) else v for v in (start, end, step)]
-    if step == 0:
-        raise RuntimeError("arange: step must be nonzero")
+    vals = [_range_scalar(v) for v in (start, end, step)]
     if dtype is None:
         dtype = _dt.int64 if all(isinstance(v, _py_int) for v in vals) else _dt.get_default_dtype()
     dt = to_dtype(dtype)
-    n = builtins.max(0, math.ceil((vals[1] - vals[0]) / vals[2]))
-    arr = (np.arange(n, dtype=np.float64) * vals[2] + vals[0]) if dt.is_floating_point else \
-        np.arange(vals[0], vals[1], vals[2])
-    t = tensor(arr.astype(dt.np), device=device)
+    if dt is _dt.bool:
+        raise NotImplementedError('"arange_cpu" not implemented for \'Bool\'')
+    if not all(math.isfinite(v) for v in vals):
+        raise RuntimeError(f"arange: unsupported range: {vals[0]} -> {vals[1]} (step {vals[2]}); the bounds "
+                           "and step must be finite")
+    if not dt.is_floating_point:
+        vals = [_py_int(v) for v in vals]
+    lo, hi, st = vals
+    if st == 0:
+        raise RuntimeError("arange: step must be nonzero")
+    if (st > 0 and hi < lo) or (st < 0 and hi > lo):
+        raise RuntimeError(f"arange: upper bound and lower bound inconsistent with step sign "
+                           f"(start={lo}, end={hi}, step={st})")
+    if dt.is_floating_point:
+        n = math.ceil((hi - lo) / st)
+        arr = (np.arange(n, dtype=np.float64) * st + lo).astype(dt.np)
+    else:
+        arr = np.arange(lo, hi, st, dtype=np.int64).astype(dt.np)
+    t = tensor(arr, device=device)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
+def _fma(a, b, c):
+    """``a * b + c`` rounded once, in float64 arrays (Dekker's exact product plus a compensated sum).
+
+    PyTorch's CPU kernels compile ``start + step * i`` to a fused multiply-add; plain numpy
+    rounds twice and lands one ulp off in about half of the places.
+    """
+    def split(x):
+        t = 134217729.0 * x  # 2**27 + 1
+        hi = t - (t - x)
+        return hi, x - hi
+    p = a * b
+    ah, al = split(a)
+    bh, bl = split(b)
+    err = ((ah * bh - p) + ah * bl + al * bh) + al * bl
+    s = p + c
+    bb = s - p
+    return s + (((p - (s - bb)) + (c - bb)) + err)
+
+
+def _linspace_values(lo, hi, steps, dt):
+    """PyTorch's linspace values: the first half counts up from ``lo``, the second half down from ``hi``
+    (so both ends are exact), with the step and arithmetic in the dtype's own precision."""
+    if steps == 1:
+        return np.array([lo], dtype=np.float64).astype(dt.np)
+    i = np.arange(steps)
+    j = (steps - 1) - i
+    first = i < steps // 2
+    if dt is _dt.float16:
+        f = np.float16
+        a, b = f(lo), f(hi)
+        step = (b - a) / f(steps - 1)
+        return np.where(first, a + step * i.astype(f), b - step * j.astype(f))
+    if dt is _dt.float32:
+        a, b = np.float32(lo), np.float32(hi)
+        step = np.float64((b - a) / np.float32(steps - 1))
+        # a float32 step times an index is exact in float64, so this rounds like an FMA would
+        vals = np.where(first, step * i + np.float64(a), np.float64(b) - step * j)
+        return vals.astype(np.float32)
+    a, b = np.float64(lo), np.float64(hi)
+    step = (b - a) / np.float64(steps - 1)
+    vals = np.where(first, _fma(np.full(steps, step), i.astype(np.float64), np.full(steps, a)),
+                    _fma(np.full(steps, -step), j.astype(np.float64), np.full(steps, b)))
+    return vals if dt is _dt.float64 else np.trunc(vals).astype(dt.np)
+
+
 def linspace(start, end, steps, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
-    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive."""
+    """``steps`` evenly spaced values from ``start`` to ``end`` inclusive (the same values as PyTorch)."""
     dt = to_dtype(dtype)
-    s = [v.item() if isinstance(v, Tensor) else v for v in (start, end)]
-    # PyTorch computes the second half from the end so that the last value is exact
-    i = np.arange(steps, dtype=np.float64)
-    step = (s[1] - s[0]) / (steps - 1) if steps > 1 else 0.0
-    half = steps // 2
-    vals = np.where(i < half, s[0] + step * i, s[1] - step * (steps - 1 - i))
-    t = tensor(vals.astype(dt.np) if dt.is_floating_point else np.trunc(vals).astype(dt.np), device=device)
+    steps = operator.index(steps)
+    if steps < 0:
+        raise RuntimeError(f"linspace: number of steps must be non-negative, got {steps}")
+    if dt is _dt.bool:
+        raise NotImplementedError('"linspace_cpu" not implemented for \'Bool\'')
+    lo, hi = (_range_scalar(v) for v in (start, end))
+    if steps == 0:
+        return tensor(np.zeros(0, dtype=dt.np), device=device, requires_grad=requires_grad)
+    if not dt.is_floating_point or (dt is _dt.float16 and steps > 1):
+        # the ends are converted to the dtype first (integers truncate), and must fit in it
+        info = np.finfo(dt.np) if dt.is_floating_point else np.iinfo(dt.np)
+        for v in ((lo, hi) if steps > 1 else (lo,)):
+            checked = isinstance(v, _py_float) or dt.is_floating_point
+            if checked and not _py_float(info.min) <= v <= _py_float(info.max):
+                raise RuntimeError(f"linspace: value {v} cannot be converted to type {dt.name} without overflow")
+        if not dt.is_floating_point:  # Python ints wrap around, as in a cast
+            lo, hi = (_py_int(np.array(_py_int(v), dtype=np.int64).astype(dt.np)) for v in (lo, hi))
+    arr = _linspace_values(lo, hi, steps, dt)
+    t = tensor(arr.astype(dt.np, copy=False), device=device)
     if requires_grad:
         t.requires_grad_(True)
     return t
@@ -2517,7 +2805,13 @@ def logspace(start, end, steps, base=10.0, *, dtype=None, device=None, requires_
 def eye(n, m=None, *, out=None, dtype=None, layout=None, device=None, requires_grad=False):
     """A 2-D tensor with ones on the diagonal."""
     dt = to_dtype(dtype)
-    t = tensor(np.eye(n, n if m is None else m, dtype=dt.np), device=device)
+    m = n if m is None else m
+    for name, v in (("n", n), ("m", m)):
+        if isinstance(v, (_py_float, np.floating)):
+            raise TypeError(f"eye(): argument '{name}' must be int, not {type(v).__name__}")
+        if v < 0:
+            raise RuntimeError(f"eye: {name} must be greater or equal to 0, got {v}")
+    t = tensor(np.eye(operator.index(n), operator.index(m), dtype=dt.np), device=device)
     if requires_grad:
         t.requires_grad_(True)
     return t

@@ -11,6 +11,7 @@ Backward formulas run under no_grad unless ``create_graph=True``, in which case
 they record a graph of their own (higher-order gradients).
 """
 import sys
+from heapq import heappop, heappush
 
 from .function import AccumulateGrad
 from .grad_mode import GradMode
@@ -18,46 +19,23 @@ from .grad_mode import GradMode
 __all__ = ["backward", "grad"]
 
 
-def _dependencies(roots):
-    """Number of incoming edges of each node reachable from ``roots``."""
-    deps = {}
-    seen = set()
-    stack = [n for n in roots]
-    for n in roots:
-        seen.add(n)
+def _reachable(roots):
+    """All nodes reachable from ``roots`` (explicit stack, no recursion)."""
+    seen = set(roots)
+    stack = list(roots)
     while stack:
-        node = stack.pop()
-        for edge in node.next:
-            if edge is None:
-                continue
-            child = edge[0]
-            deps[child] = deps.get(child, 0) + 1
-            if child not in seen:
-                seen.add(child)
-                stack.append(child)
-    return deps
+        for edge in stack.pop().next:
+            if edge is not None and edge[0] not in seen:
+                seen.add(edge[0])
+                stack.append(edge[0])
+    return seen
 
 
-def _needed_nodes(roots, targets, deps):
+def _needed_nodes(roots, targets):
     """The nodes from which some target node can be reached (only they have to run)."""
-    # Topological order from the dependency counts (Kahn), then a reverse pass.
-    remaining = dict(deps)
-    order = []
-    stack = [n for n in roots if remaining.get(n, 0) == 0]
-    seen = set(stack)
-    while stack:
-        node = stack.pop()
-        order.append(node)
-        for edge in node.next:
-            if edge is None:
-                continue
-            child = edge[0]
-            remaining[child] -= 1
-            if remaining[child] == 0 and child not in seen:
-                seen.add(child)
-                stack.append(child)
     needed = set()
-    for node in reversed(order):
+    # increasing creation order: a node's inputs were all created (and decided) before it
+    for node in sorted(_reachable(roots), key=lambda n: n._seq):
         if node in targets or any(e is not None and e[0] in needed for e in node.next):
             needed.add(node)
     return needed
@@ -78,91 +56,130 @@ def _run(roots_with_grads, retain_graph, create_graph, capture=None, accumulate=
     capture: dict {(node, output_nr): None} to fill with the total gradient arriving there
              (autograd.grad); when given, only nodes leading to captured places run.
     accumulate: write leaf .grad (backward) or not (autograd.grad).
+
+    Nodes run in decreasing creation order (a max-heap on ``_seq``): every consumer of
+    a node's outputs was created after it, so by the time a node runs all its
+    gradients have arrived. Only nodes that receive a gradient are visited.
+
+    Without create_graph the gradients travel as raw arrays ("raw mode") and ops
+    with an array-level ``fast_backward`` use it; with create_graph they travel
+    as Tensors through the Tensor-level formulas, recording a graph.
     """
-    roots = []
+    raw = not create_graph
     buffers = {}
+    heap = []
     for node, nr, g in roots_with_grads:
+        if raw:
+            g = g._data
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
-            roots.append(node)
+            heappush(heap, (-node._seq, id(node), node))
         buf[nr] = _sum_grads(buf[nr], g)
-    deps = _dependencies(roots)
     needed = None
     if capture is not None:
-        targets = {key[0] for key in capture}
-        needed = _needed_nodes(roots, targets, deps)
-    ready = [n for n in roots if deps.get(n, 0) == 0]
+        needed = _needed_nodes([h[2] for h in heap], {key[0] for key in capture})
+    observe = capture is not None
+    anomaly = GradMode.anomaly
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
-        while ready:
-            node = ready.pop()
-            grads = buffers.pop(node, None)
-            if grads is None:
-                grads = [None] * node.n_outputs
+        while heap:
+            node = heappop(heap)[2]
+            grads = buffers.pop(node)
             if needed is not None and node not in needed:
-                _release_edges(node, deps, ready)
                 continue
-            if node._pre_hooks is not None:
-                grads = _run_pre_hooks(node, grads)
-            if node._retained is not None:
-                _retain(node, grads)
-            if capture is not None:
-                for i, g in enumerate(grads):
-                    if (node, i) in capture:
-                        capture[(node, i)] = g
+            if observe or node._pre_hooks is not None or node._retained is not None:
+                grads = _observe(node, grads, capture, raw)
             if node.__class__ is AccumulateGrad:
-                if accumulate and grads[0] is not None:
-                    _accumulate(node.variable, grads[0], create_graph)
+                leaf = node._variable()
+                if accumulate and grads[0] is not None and leaf is not None:
+                    _accumulate(leaf, grads[0], create_graph)
                 continue
-            if all(g is None for g in grads):
-                _release_edges(node, deps, ready)
-                if not retain_graph:
-                    node.release()
+            if node.n_outputs == 1:
+                fast = node.fast_backward if raw else None
+                if fast is not None and not node._freed and node._hooks is None and not anomaly:
+                    # the common case, inlined: an array formula for a one-output op
+                    input_grads = fast(node, grads[0])
+                    if input_grads.__class__ is not tuple:
+                        input_grads = (input_grads,)
+                else:
+                    input_grads = _call_backward(node, grads, raw)
+            elif all(g is None for g in grads):
                 continue
-            input_grads = _call_backward(node, grads)
-            if not retain_graph:
+            else:
+                input_grads = _call_backward(node, grads, raw)
+            if not retain_graph and (node._saved or node._saved_out):
                 node.release()
             for edge, g in zip(node.next, input_grads):
-                if edge is None:
+                if edge is None or g is None:
                     continue
-                child, nr = edge
-                if g is not None:
-                    buf = buffers.get(child)
-                    if buf is None:
+                child = edge[0]
+                buf = buffers.get(child)
+                if buf is None:
+                    if child.n_outputs == 1:
+                        buffers[child] = [g]
+                    else:
                         buf = buffers[child] = [None] * child.n_outputs
+                        buf[edge[1]] = g
+                    heappush(heap, (-child._seq, id(child), child))
+                else:
+                    nr = edge[1]
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
-                left = deps[child] - 1
-                deps[child] = left
-                if left == 0:
-                    ready.append(child)
+            input_grads = g = grads = None  # drop references: a leaf may take a gradient array without copying
     finally:
         GradMode.enabled = prev_mode
+    if raw and capture is not None:
+        for key, g in capture.items():
+            if g is not None and g.__class__ is not _tensor_cls():
+                capture[key] = _wrap_grad(g)
 
 
-def _release_edges(node, deps, ready):
-    for edge in node.next:
-        if edge is None:
-            continue
-        child = edge[0]
-        left = deps[child] - 1
-        deps[child] = left
-        if left == 0:
-            ready.append(child)
+def _tensor_cls():
+    from ..tensor import Tensor
+    return Tensor
 
 
-def _call_backward(node, grads):
+def _wrap_grad(a):
+    from ..tensor import _wrap
+    return _wrap(a)
+
+
+def _observe(node, grads, capture, raw):
+    """Hooks, retain_grad and autograd.grad's capture see Tensors, also in raw mode."""
+    if raw:
+        grads = [_wrap_grad(g) if g is not None else None for g in grads]
+    if node._pre_hooks is not None:
+        grads = _run_pre_hooks(node, grads)
+    if node._retained is not None:
+        _retain(node, grads)
+    if capture is not None:
+        for i, g in enumerate(grads):
+            if (node, i) in capture:
+                capture[(node, i)] = g
+    if raw:
+        grads = [g._data if g is not None else None for g in grads]
+    return grads
+
+
+def _call_backward(node, grads, raw):
     if node._freed:
         from .function import _SAVED_FREED
         raise RuntimeError(_SAVED_FREED)
-    if node.n_outputs > 1 and node.materialize_grads:
-        grads = _materialize(node, grads)
-    elif node.n_outputs == 1 and grads[0] is None:
-        grads = _materialize(node, grads)
-    result = node.backward(node, *grads)
+    fast = node.fast_backward if raw else None
+    if fast is None and raw:
+        # an op without an array formula: run its Tensor formula on wrapped arrays
+        grads = [_wrap_grad(g) if g is not None else None for g in grads]
+    if node.n_outputs == 1:
+        result = (fast or node.backward)(node, grads[0])
+    else:
+        if node.materialize_grads:
+            grads = _materialize(node, grads, raw)
+        result = (fast or node.backward)(node, *grads)
     if result.__class__ is not tuple:
         result = (result,)
+    if raw and fast is None:
+        result = tuple([r._data if r is not None and hasattr(r, "_data") else r for r in result])
     n_in = len(node.next)
     if len(result) != n_in:
         if len(result) > n_in and all(r is None for r in result[n_in:]):
@@ -172,24 +189,34 @@ def _call_backward(node, grads):
                                f"(expected {n_in}, got {len(result)})")
     if GradMode.anomaly:
         from .anomaly import check_grads
-        check_grads(node, result)
+        check_grads(node, [_wrap_grad(r) if raw and r is not None else r for r in result])
     if node._hooks is not None:
-        for hook in node._hooks:
-            r = hook(result, tuple(grads))
-            if r is not None:
-                result = tuple(r)
-    return _fix_grad_shapes(node, result)
-
-
-def _fix_grad_shapes(node, result):
-    # A custom Function may return a gradient for a non-Tensor argument (ignored) or
-    # a plain number; builtin ops always return Tensors of the input's shape.
+        result = _run_node_hooks(node, result, grads, raw)
     return result
 
 
-def _materialize(node, grads):
+def _run_node_hooks(node, result, grads, raw):
+    if raw:
+        result = tuple(_wrap_grad(r) if r is not None else None for r in result)
+        grads = [_wrap_grad(g) if g is not None and not hasattr(g, "_data") else g for g in grads]
+    for hook in node._hooks:
+        r = hook(result, tuple(grads))
+        if r is not None:
+            result = tuple(r)
+    if raw:
+        result = tuple(r._data if r is not None else None for r in result)
+    return result
+
+
+def _materialize(node, grads, raw=False):
     from ..tensor import _zeros_for_output
-    return [g if g is not None else _zeros_for_output(node, i) for i, g in enumerate(grads)]
+    out = []
+    for i, g in enumerate(grads):
+        if g is None:
+            z = _zeros_for_output(node, i)
+            g = z._data if raw and node.fast_backward is not None else z
+        out.append(g)
+    return out
 
 
 def _run_pre_hooks(node, grads):
@@ -223,13 +250,15 @@ def _retain(node, grads):
 
 def _accumulate(leaf, g, create_graph):
     """Add ``g`` into ``leaf.grad`` as PyTorch does (leaf hooks first)."""
+    if not create_graph:
+        return _accumulate_raw(leaf, g)
     if leaf._hooks:
         for hook in leaf._hooks:
             r = hook(g)
             if r is not None:
                 g = r
-    if g.shape != leaf.shape:
-        g = g.sum_to_size(leaf.shape)
+    if g._data.shape != leaf._data.shape:
+        g = g.sum_to_size(leaf._data.shape)
     if leaf.grad is None:
         if create_graph:
             leaf.grad = g
@@ -247,6 +276,42 @@ def _accumulate(leaf, g, create_graph):
     if leaf._post_acc_hooks:
         for hook in leaf._post_acc_hooks:
             hook(leaf)
+
+
+def _accumulate_raw(leaf, g, shared=False):
+    """Raw mode: ``g`` is an array (``shared``: someone else may hold it, so copy it)."""
+    if leaf._hooks:
+        t = _wrap_grad(g)
+        for hook in leaf._hooks:
+            r = hook(t)
+            if r is not None:
+                t = r
+                shared = True  # a hook's result may be a tensor its author keeps
+        g = t._data
+    if g.shape != leaf._data.shape:
+        from ..ops.fast_backward import sum_to_array
+        g = sum_to_array(g, leaf._data.shape)
+    old = leaf.grad
+    if old is None:
+        # Take a freshly computed array as it is; copy one that something else may hold
+        # (the same array handed to two inputs, a broadcast view, a user's tensor).
+        if shared or not (g.base is None and g.flags.writeable and g.flags.c_contiguous
+                                     and sys.getrefcount(g) <= _RAW_REFS):
+            g = g.copy()
+        leaf.grad = _wrap_grad(g)
+    elif old.requires_grad:  # a grad that carries a graph is replaced, never mutated
+        leaf.grad = old.detach() + _wrap_grad(g)
+    else:
+        old._data += g
+        old._ver[0] += 1
+    if leaf._post_acc_hooks:
+        for hook in leaf._post_acc_hooks:
+            hook(leaf)
+
+
+# References to a fresh gradient array when it reaches _accumulate_raw: the engine's
+# buffer list, _accumulate's and _accumulate_raw's arguments, getrefcount's own.
+_RAW_REFS = 4
 
 
 def _owned(g):
@@ -318,7 +383,10 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t in inputs:
             g = capture[t._edge()]
             if g is not None:
-                _accumulate(t, g, create_graph)
+                if create_graph:
+                    _accumulate(t, g, True)
+                else:
+                    _accumulate_raw(t, g._data, shared=True)
         return
     _run(roots, retain_graph, create_graph)
 

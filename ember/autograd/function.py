@@ -10,6 +10,9 @@ declare what they keep for backward with the class attributes ``save_inputs``
 (indices of inputs) and ``save_output``; that bookkeeping is done here, only when
 the graph is recorded, so forward code stays pure math.
 """
+import itertools
+import weakref
+
 from .grad_mode import GradMode
 
 __all__ = ["Function", "Node", "FunctionCtx", "once_differentiable"]
@@ -109,8 +112,14 @@ class AccumulateGrad(Node):
     """The node of a leaf tensor that requires grad: writes the gradient into ``leaf.grad``."""
 
     def __init__(self, leaf):
-        self.variable = leaf
+        self._variable = weakref.ref(leaf)
         self.next = ()
+        self._seq = next_seq()
+
+    @property
+    def variable(self):
+        """The leaf tensor (None once it has been garbage collected)."""
+        return self._variable()
 
     def name(self):
         return "AccumulateGrad"
@@ -158,8 +167,6 @@ class Function(Node):
 
     @classmethod
     def apply(cls, *args, **kwargs):
-        if cls._builtin:
-            return _apply_builtin(cls, args, kwargs)
         return _apply_custom(cls, args, kwargs)
 
 
@@ -192,38 +199,80 @@ def _check_devices(cls, tensors):
     return tensors
 
 
-def _apply_builtin(cls, tensors, attrs):
-    """Run a built-in op: forward on arrays, and record a node if any input needs grad."""
-    if len(tensors) > 1:
-        tensors = _check_devices(cls, tensors)
-    ctx = cls.__new__(cls)
-    out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
-    if GradMode.enabled:
+def apply_builtin(cls, *tensors, **attrs):
+    """Run a built-in op: forward on arrays, and record a node if any input needs grad.
+
+    This is the hot path of every op: keep it lean (measure with benchmarks/).
+    """
+    ctx = _new(cls)
+    if len(tensors) == 1:
+        x = tensors[0]
+        out = cls.forward(ctx, x._data, **attrs)
+        if x.requires_grad and GradMode.enabled:
+            return _record(cls, ctx, tensors, out)
+    else:
+        d = tensors[0]._device
         for t in tensors:
-            if t.requires_grad:
-                return _record(cls, ctx, tensors, out)
+            if t._device is not d:
+                tensors = _check_devices(cls, tensors)
+                break
+        out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
+        if GradMode.enabled:
+            for t in tensors:
+                if t.requires_grad:
+                    return _record(cls, ctx, tensors, out)
     if out.__class__ is tuple:
-        return tuple(_wrap(o) for o in out)
+        return tuple([_wrap(o) for o in out])
     return _wrap(out)
 
 
+_new = object.__new__
+
+# Every node gets a creation number. A node is created after the nodes of its inputs,
+# so running nodes in decreasing order of this number visits every consumer of a
+# gradient before its producer: the engine needs no dependency count.
+next_seq = itertools.count(1).__next__
+Node._seq = 0
+
+
 def _record(cls, ctx, tensors, out):
-    ctx.next = tuple(t._edge() if t.requires_grad else None for t in tensors)
-    ctx.needs_input_grad = tuple(t.requires_grad for t in tensors)
+    edges = []
+    for t in tensors:
+        if t.requires_grad:
+            fn = t.grad_fn
+            if fn is not None:
+                edges.append((fn, t._out_nr))
+            else:
+                edge = t._accum
+                edges.append(edge if edge is not None else t._edge())
+        else:
+            edges.append(None)
+    ctx.next = edges
+    ctx._seq = next_seq()
     if out.__class__ is tuple:
         ctx.n_outputs = len(out)
         nd = cls.non_differentiable_outputs
-        outs = tuple(_wrap(o) if i in nd else _wrap(o, ctx, i) for i, o in enumerate(out))
+        outs = tuple([_wrap(o) if i in nd else _wrap(o, ctx, i) for i, o in enumerate(out)])
+        ctx._out_meta = tuple([(o.shape, o.dtype, o.device) for o in outs])  # zeros for unused outputs
         if cls.save_output:
             ctx._save_outputs(outs)
         result = outs
     else:
         result = _wrap(out, ctx, 0)
         if cls.save_output:
-            ctx._save_outputs((result,))
-    if cls.save_inputs:
-        which = range(len(tensors)) if cls.save_inputs == "all" else cls.save_inputs
-        ctx._saved = tuple((tensors[i], tensors[i]._ver[0]) for i in which)
+            ctx._saved_out = ((out, result._ver, 0),)
+    si = cls.save_inputs
+    if si:
+        if si == "all":
+            ctx._saved = tuple([(t, t._ver[0]) for t in tensors])
+        elif len(si) == 1:
+            t = tensors[si[0]]
+            ctx._saved = ((t, t._ver[0]),)
+        elif len(tensors) == 2:
+            a, b = tensors
+            ctx._saved = ((a, a._ver[0]), (b, b._ver[0]))
+        else:
+            ctx._saved = tuple([(tensors[i], tensors[i]._ver[0]) for i in si])
     if GradMode.anomaly:
         from .anomaly import record_trace
         record_trace(ctx)
@@ -255,13 +304,40 @@ def _saved_outputs(self):
 
 
 def _release(self):
-    if self._saved != ():
-        self._saved = None
-    if getattr(self, "_saved_out", None) is not None:
-        self._saved_out = None
-    self._freed = True
+    # Only a node that saved something is "freed": like PyTorch, a node that needs no
+    # saved tensors (x * 2, sum) can be backpropagated through again.
+    if self._saved or self._saved_out:
+        self._saved = self._saved_out = None
+        self._freed = True
 
 
+def _saved_arrays(self):
+    """The saved inputs' arrays (version-checked): for array-level fast backward formulas."""
+    saved = self._saved
+    if saved is not None:
+        out = []
+        for t, v in saved:
+            if t is None or t._ver[0] != v:
+                break
+            out.append(t._data)
+        else:
+            return out
+    return [t._data if t is not None else None for t in self.saved_tensors]  # raises, or handles None
+
+
+def _saved_output_arrays(self):
+    saved = self._saved_out
+    if saved is None:
+        raise RuntimeError(_SAVED_FREED)
+    for data, ver, v in saved:
+        if ver[0] != v:
+            return [t._data for t in _saved_outputs(self)]  # raises the version error
+    return [s[0] for s in saved]
+
+
+Function.saved_arrays = property(_saved_arrays)
+Function.saved_output_arrays = property(_saved_output_arrays)
+Function.fast_backward = None
 Function._save_outputs = _save_outputs
 Function.saved_outputs = property(_saved_outputs)
 Function._saved_out = ()
@@ -305,9 +381,14 @@ def _apply_custom(cls, args, kwargs):
         results.append(o)
     if record:
         ctx.next = tuple(a._edge() if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        ctx._seq = next_seq()
         ctx.n_outputs = len(outs)
         ctx._n_args = len(args)
         ctx.non_differentiable_outputs = tuple(i for i, o in enumerate(outs) if id(o) in non_diff)
+        # Metadata the engine needs: zeros for outputs that got no gradient, and checks of
+        # the gradients backward returns against the inputs' shapes and dtypes.
+        ctx._out_meta = tuple((o.shape, o.dtype, o.device) if isinstance(o, Tensor) else None for o in outs)
+        ctx._in_meta = tuple((a.shape, a.dtype) if isinstance(a, Tensor) else None for a in args)
         to_save = getattr(ctx, "_to_save", None)
         if to_save is not None:
             ctx._save(to_save)

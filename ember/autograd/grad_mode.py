@@ -1,5 +1,10 @@
-"""Grad mode: whether ops record the graph. Context managers that double as decorators."""
+"""Grad mode: whether ops record the graph. Context managers that double as decorators.
+
+The state is process-wide (class attributes of :class:`GradMode`, the cheapest
+lookup on the hot path of every op), not thread-local as in PyTorch.
+"""
 import functools
+import inspect
 
 __all__ = ["no_grad", "enable_grad", "set_grad_enabled", "inference_mode", "is_grad_enabled",
            "is_inference_mode_enabled"]
@@ -20,12 +25,45 @@ def is_inference_mode_enabled():
     return GradMode.inference
 
 
+def _wrap_generator(ctx_factory, gen_fn):
+    """Run every step of the generator made by ``gen_fn`` inside a fresh context (as PyTorch does)."""
+
+    @functools.wraps(gen_fn)
+    def wrapper(*args, **kwargs):
+        gen = gen_fn(*args, **kwargs)
+        try:
+            with ctx_factory():
+                response = gen.send(None)
+            while True:
+                try:
+                    request = yield response
+                except GeneratorExit:
+                    with ctx_factory():
+                        gen.close()
+                    raise
+                except BaseException as exc:
+                    with ctx_factory():
+                        response = gen.throw(exc)
+                else:
+                    with ctx_factory():
+                        response = gen.send(request)
+        except StopIteration as e:
+            return e.value
+    return wrapper
+
+
 class _DecoratorContextManager:
-    """Base for grad-mode switches: usable as ``with no_grad():`` and as ``@no_grad()``."""
+    """Base for grad-mode switches: usable as ``with no_grad():`` and as ``@no_grad()``.
+
+    ``__enter__`` pushes the previous state on a per-instance stack, so one instance
+    can be entered again while it is active and still restores correctly.
+    """
 
     def __call__(self, fn):
         if isinstance(fn, type) or not callable(fn):
             raise TypeError(f"{type(self).__name__} can only decorate functions, got {fn!r}")
+        if inspect.isgeneratorfunction(fn):
+            return _wrap_generator(self.clone, fn)
 
         @functools.wraps(fn)
         def wrapper(*args, **kwargs):
@@ -35,6 +73,13 @@ class _DecoratorContextManager:
 
     def clone(self):
         return self.__class__()
+
+    def _push(self, state):
+        stack = self.__dict__.setdefault("_prev", [])
+        stack.append(state)
+
+    def _pop(self):
+        return self._prev.pop()
 
 
 class no_grad(_DecoratorContextManager):
@@ -47,48 +92,69 @@ class no_grad(_DecoratorContextManager):
         ...     w -= lr * w.grad
     """
 
-    def __init__(self, orig_func=None):
-        # ``@no_grad`` without parentheses: PyTorch allows it too.
-        self._func = orig_func
-
     def __new__(cls, orig_func=None):
         self = super().__new__(cls)
-        if orig_func is not None and callable(orig_func):
-            self.__init__()
+        if orig_func is not None:
+            # ``@no_grad`` without parentheses: PyTorch allows it too.
+            if not callable(orig_func):
+                raise TypeError(f"no_grad() takes no arguments, got {orig_func!r}")
             return self(orig_func)
         return self
 
+    def __init__(self, orig_func=None):
+        pass
+
     def __enter__(self):
-        self.prev = GradMode.enabled
+        self._push(GradMode.enabled)
         GradMode.enabled = False
 
     def __exit__(self, *exc):
-        GradMode.enabled = self.prev
+        GradMode.enabled = self._pop()
         return False
 
 
 class enable_grad(_DecoratorContextManager):
     """Context manager (and decorator) that enables gradient recording inside ``no_grad``."""
 
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is not None:
+            if not callable(orig_func):
+                raise TypeError(f"enable_grad() takes no arguments, got {orig_func!r}")
+            return self(orig_func)
+        return self
+
+    def __init__(self, orig_func=None):
+        pass
+
     def __enter__(self):
-        self.prev = GradMode.enabled
+        self._push(GradMode.enabled)
         GradMode.enabled = True
 
     def __exit__(self, *exc):
-        GradMode.enabled = self.prev
+        GradMode.enabled = self._pop()
         return False
 
 
 class set_grad_enabled(_DecoratorContextManager):
-    """Sets gradient recording on or off; works as a function, context manager or decorator."""
+    """Sets gradient recording on or off; works as a function, context manager or decorator.
+
+    As a function (``ember.set_grad_enabled(False)``) the switch happens at once and
+    stays; as a context manager it is undone on exit; as a decorator it applies only
+    while the decorated function runs.
+    """
 
     def __init__(self, mode):
         self.prev = GradMode.enabled
         self.mode = bool(mode)
         GradMode.enabled = self.mode
 
+    def __call__(self, fn):
+        GradMode.enabled = self.prev  # used as a decorator: the call above must not leak
+        return super().__call__(fn)
+
     def __enter__(self):
-        pass
+        GradMode.enabled = self.mode
 
     def __exit__(self, *exc):
         GradMode.enabled = self.prev
@@ -97,41 +163,52 @@ class set_grad_enabled(_DecoratorContextManager):
     def clone(self):
         return _SetGrad(self.mode)
 
+    def __repr__(self):
+        return f"ember.set_grad_enabled(mode={self.mode})"
+
 
 class _SetGrad(_DecoratorContextManager):
     def __init__(self, mode):
         self.mode = mode
 
     def __enter__(self):
-        self.prev = GradMode.enabled
+        self._push(GradMode.enabled)
         GradMode.enabled = self.mode
 
     def __exit__(self, *exc):
-        GradMode.enabled = self.prev
+        GradMode.enabled = self._pop()
         return False
+
+    def clone(self):
+        return _SetGrad(self.mode)
 
 
 class inference_mode(_DecoratorContextManager):
-    """Like :class:`no_grad`, for inference. ``inference_mode(False)`` is a no-op."""
+    """Like :class:`no_grad`, for inference.
 
-    def __init__(self, mode=True):
-        self.mode = mode
+    ``inference_mode(False)`` switches inference mode off and turns grad mode on
+    inside, as PyTorch's does.
+    """
 
     def __new__(cls, mode=True):
         self = super().__new__(cls)
-        if callable(mode) and not isinstance(mode, bool):
-            self.__init__(True)
-            return self(mode)
+        if not isinstance(mode, bool):
+            if callable(mode):  # ``@inference_mode`` without parentheses
+                self.mode = True
+                return self(mode)
+            raise TypeError(f"inference_mode(mode) expects a bool, got {mode!r}")
         return self
 
+    def __init__(self, mode=True):
+        self.mode = mode if isinstance(mode, bool) else True
+
     def __enter__(self):
-        self.prev = (GradMode.enabled, GradMode.inference)
-        if self.mode:
-            GradMode.enabled = False
-            GradMode.inference = True
+        self._push((GradMode.enabled, GradMode.inference))
+        GradMode.enabled = not self.mode
+        GradMode.inference = self.mode
 
     def __exit__(self, *exc):
-        GradMode.enabled, GradMode.inference = self.prev
+        GradMode.enabled, GradMode.inference = self._pop()
         return False
 
     def clone(self):

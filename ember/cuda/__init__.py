@@ -12,7 +12,9 @@ def is_available():
 
 
 def device_count():
-    """Number of CUDA devices; raises RuntimeError without CUDA."""
+    """Number of CUDA devices: 0 without CuPy or a GPU (as in PyTorch, so ``if device_count() > 1`` works)."""
+    if not cupy_available():
+        return 0
     return cupy_module().cuda.runtime.getDeviceCount()
 
 

@@ -6,20 +6,27 @@ Ops whose derivative is simplest in terms of their result save the output.
 """
 import numpy as np
 
-from ..autograd.function import Function
+from ..autograd.function import Function, apply_builtin
 from ..backend import xp_of
 
 
 class Op(Function):
-    """A built-in primitive: forward receives raw arrays."""
+    """A built-in primitive: forward receives raw arrays; ``Op.apply(*tensors, **attrs)``."""
     _builtin = True
+    apply = classmethod(apply_builtin)
+
+    @property
+    def needs_input_grad(self):
+        """Which inputs require grad (derived from the graph edges, so recording stays cheap)."""
+        return [e is not None for e in self.next]
 
 
 def sum_to(grad, shape):
     """Sum a broadcast gradient back down to ``shape``."""
-    if grad.shape == shape:
+    if grad._data.shape == shape:
         return grad
-    return grad.sum_to_size(shape)
+    from .movement import SumToSize
+    return SumToSize.apply(grad, shape=tuple(shape))
 
 
 # --- unary ------------------------------------------------------------------
@@ -50,7 +57,11 @@ class Abs(Op):
 class Sign(Op):
     @staticmethod
     def forward(ctx, x):
-        return xp_of(x).sign(x)
+        xp = xp_of(x)
+        out = xp.sign(x)
+        if x.dtype.kind == "f":
+            out = xp.where(xp.isnan(x), 0, out).astype(x.dtype, copy=False)  # PyTorch: sign(nan) == 0
+        return out
 
     @staticmethod
     def backward(ctx, g):
@@ -198,7 +209,7 @@ class Tanh(Op):
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_outputs
-        return g * (1 - y * y)
+        return TanhBackward.apply(g, y)
 
 
 class Sigmoid(Op):
@@ -214,7 +225,7 @@ class Sigmoid(Op):
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_outputs
-        return g * (y * (1 - y))
+        return SigmoidBackward.apply(g, y)
 
 
 class Relu(Op):
@@ -227,7 +238,7 @@ class Relu(Op):
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_outputs
-        return g * (y > 0)
+        return ReluBackward.apply(g, y)
 
 
 class _ZeroGrad(Op):
@@ -354,8 +365,8 @@ class Mul(Op):
     @staticmethod
     def backward(ctx, g):
         a, b = ctx.saved_tensors
-        ga = sum_to(g * b, a.shape) if ctx.needs_input_grad[0] else None
-        gb = sum_to(g * a, b.shape) if ctx.needs_input_grad[1] else None
+        ga = sum_to(g * b, a._data.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(g * a, b._data.shape) if ctx.needs_input_grad[1] else None
         return ga, gb
 
 
@@ -486,6 +497,15 @@ class Where(Op):
 # --- non-differentiable (comparisons, logic, tests) -----------------------------
 
 class _NoGrad(Op):
+    """Ops without a derivative (comparisons, logic, tests): the result never requires grad, as in PyTorch."""
+
+    @classmethod
+    def apply(cls, *tensors, **attrs):
+        from ..autograd.function import _check_devices, _wrap
+        if len(tensors) > 1:
+            tensors = _check_devices(cls, tensors)
+        return _wrap(cls.forward(None, *[t._data for t in tensors], **attrs))
+
     @staticmethod
     def backward(ctx, *g):
         return (None,) * len(ctx.next)
@@ -530,3 +550,133 @@ class NanToNum(Op):
     def backward(ctx, g):
         x, = ctx.saved_tensors
         return g * x.isfinite()
+
+
+# --- a tensor and a Python number ---------------------------------------------------
+# The number stays an attribute: no 0-d tensor to build, no gradient to route to it.
+
+class AddScalar(Op):
+    grad_name = "AddBackward0"
+
+    @staticmethod
+    def forward(ctx, x, s=0):
+        return x + s
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class SubScalar(Op):
+    grad_name = "SubBackward0"
+
+    @staticmethod
+    def forward(ctx, x, s=0):
+        return x - s
+
+    @staticmethod
+    def backward(ctx, g):
+        return g
+
+
+class RSubScalar(Op):
+    grad_name = "RsubBackward1"
+
+    @staticmethod
+    def forward(ctx, x, s=0):
+        return s - x
+
+    @staticmethod
+    def backward(ctx, g):
+        return -g
+
+
+class MulScalar(Op):
+    grad_name = "MulBackward0"
+
+    @staticmethod
+    def forward(ctx, x, s=1):
+        ctx.s = s
+        return x * s
+
+    @staticmethod
+    def backward(ctx, g):
+        return MulScalar.apply(g, s=ctx.s)
+
+
+class DivScalar(Op):
+    grad_name = "DivBackward0"
+
+    @staticmethod
+    def forward(ctx, x, s=1):
+        ctx.s = s
+        return x / s
+
+    @staticmethod
+    def backward(ctx, g):
+        return DivScalar.apply(g, s=ctx.s)
+
+
+class RDivScalar(Op):
+    """s / x."""
+    grad_name = "DivBackward0"
+    save_inputs = (0,)
+
+    @staticmethod
+    def forward(ctx, x, s=1):
+        ctx.s = s
+        return s / x
+
+    @staticmethod
+    def backward(ctx, g):
+        x, = ctx.saved_tensors
+        return -g * ctx.s / (x * x)
+
+
+SCALAR_OPS = {Add: AddScalar, Sub: SubScalar, Mul: MulScalar, Div: DivScalar}
+RSCALAR_OPS = {Add: AddScalar, Sub: RSubScalar, Mul: MulScalar, Div: RDivScalar}
+
+
+# --- fused backward primitives (measured: they halve the backward of tiny graphs) ----------
+
+class ReluBackward(Op):
+    """g where y > 0 else 0; y is relu's output (no gradient flows into it)."""
+    grad_name = "ThresholdBackwardBackward0"
+    save_inputs = (1,)
+
+    @staticmethod
+    def forward(ctx, g, y):
+        return g * (y > 0)
+
+    @staticmethod
+    def backward(ctx, gg):
+        y, = ctx.saved_tensors
+        return ReluBackward.apply(gg, y), None
+
+
+class TanhBackward(Op):
+    """g * (1 - y^2) for y = tanh(x)."""
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, g, y):
+        return g * (1 - y * y)
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        return TanhBackward.apply(gg, y), gg * g * y * -2
+
+
+class SigmoidBackward(Op):
+    """g * y * (1 - y) for y = sigmoid(x)."""
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, g, y):
+        return g * (y * (1 - y))
+
+    @staticmethod
+    def backward(ctx, gg):
+        g, y = ctx.saved_tensors
+        return SigmoidBackward.apply(gg, y), gg * g * (1 - y * 2)

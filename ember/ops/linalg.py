@@ -1,6 +1,16 @@
 """Matrix products. One primitive (batched, broadcast ``matmul`` on >= 2-D operands);
 1-D cases, mm, bmm, mv, dot and outer are shape bookkeeping around it in tensor.py."""
+import numpy as np
+
 from ..backend import xp_of
+from ..backend.parallel import matmul as _cpu_matmul
+
+
+def matmul_arrays(a, b):
+    """The array product; large 2-D CPU products are split over ember's threads."""
+    if a.__class__ is np.ndarray:
+        return _cpu_matmul(a, b)
+    return xp_of(a).matmul(a, b)
 from .elementwise import Op, sum_to
 
 
@@ -10,7 +20,7 @@ class MatMul(Op):
 
     @staticmethod
     def forward(ctx, a, b):
-        return xp_of(a).matmul(a, b)
+        return matmul_arrays(a, b)
 
     @staticmethod
     def backward(ctx, g):

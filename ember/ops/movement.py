@@ -1,4 +1,6 @@
 """Shape and movement primitives. On numpy these return views where PyTorch does."""
+import numpy as np
+
 from ..backend import xp_of
 from .elementwise import Op
 
@@ -30,11 +32,28 @@ class Permute(Op):
         return g.permute(*inv)
 
 
+def broadcast_view(x, shape):
+    """A broadcast view of ``x``, built directly as a strided array on the CPU (numpy's
+    broadcast_to costs ~2 us, which dominated tiny backward passes). Tensor.expand makes
+    the views it hands to users read-only."""
+    if x.__class__ is np.ndarray and x.flags.c_contiguous:
+        if x.size == 1:
+            return np.ndarray(shape, x.dtype, x, 0, (0,) * len(shape))
+        lead = len(shape) - x.ndim
+        strides = [0] * len(shape)
+        xs, xst = x.shape, x.strides
+        for i in range(x.ndim):
+            if xs[i] != 1:
+                strides[lead + i] = xst[i]
+        return np.ndarray(shape, x.dtype, x, 0, tuple(strides))
+    return xp_of(x).broadcast_to(x, shape)
+
+
 class Expand(Op):
     @staticmethod
     def forward(ctx, x, shape=None):
         ctx.in_shape = x.shape
-        return xp_of(x).broadcast_to(x, shape)
+        return broadcast_view(x, shape)
 
     @staticmethod
     def backward(ctx, g):
@@ -188,3 +207,37 @@ class DiagonalScatter(Op):
         from ..tensor import zeros
         zero_src = g.diag(ctx.k)
         return g.diagonal_scatter(zeros(zero_src.shape, dtype=g.dtype, device=g.device), ctx.k), zero_src
+
+
+class Diagonal(Op):
+    """x.diagonal(offset, dim1, dim2): the diagonal becomes the last dim; a view of x, as in PyTorch."""
+
+    @staticmethod
+    def forward(ctx, x, offset=0, dim1=0, dim2=1):
+        ctx.in_shape, ctx.args = x.shape, (offset, dim1, dim2)
+        d = x.diagonal(offset, dim1, dim2)
+        if d.__class__ is np.ndarray and not d.flags.writeable and x.flags.writeable:
+            d.flags.writeable = True  # numpy hands out diagonals read-only; PyTorch's are writable views
+        return d
+
+    @staticmethod
+    def backward(ctx, g):
+        return DiagonalEmbed.apply(g, shape=ctx.in_shape, args=ctx.args)
+
+
+class DiagonalEmbed(Op):
+    """The adjoint of Diagonal: zeros of ``shape`` with ``g`` on the given diagonal."""
+
+    @staticmethod
+    def forward(ctx, g, shape=None, args=(0, 0, 1)):
+        ctx.args = args
+        out = xp_of(g).zeros(shape, dtype=g.dtype)
+        d = out.diagonal(*args)
+        if d.__class__ is np.ndarray:
+            d.flags.writeable = True
+        d[...] = g
+        return out
+
+    @staticmethod
+    def backward(ctx, gg):
+        return Diagonal.apply(gg, offset=ctx.args[0], dim1=ctx.args[1], dim2=ctx.args[2])

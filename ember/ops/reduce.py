@@ -1,18 +1,19 @@
 """Reductions. ``dim`` arrives normalised (a tuple of non-negative ints, or None for all)."""
 from ..backend import xp_of
 from .elementwise import Op
+from .movement import Expand, Reshape
 
 
 def _unsqueeze_back(g, in_shape, dims, keepdim):
     """Reshape a reduced gradient so that it broadcasts against the input again."""
-    if keepdim or dims is None and g.ndim == len(in_shape):
+    if keepdim or dims is None and g._data.ndim == len(in_shape):
         return g
     if dims is None:
-        return g.reshape((1,) * len(in_shape))
+        return Reshape.apply(g, shape=(1,) * len(in_shape))
     shape = list(in_shape)
     for d in dims:
         shape[d] = 1
-    return g.reshape(shape)
+    return Reshape.apply(g, shape=tuple(shape))
 
 
 class Sum(Op):
@@ -23,7 +24,7 @@ class Sum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        return _unsqueeze_back(g, ctx.in_shape, ctx.dim, ctx.keepdim).expand(ctx.in_shape)
+        return Expand.apply(_unsqueeze_back(g, ctx.in_shape, ctx.dim, ctx.keepdim), shape=ctx.in_shape)
 
 
 class Prod(Op):
