@@ -297,12 +297,43 @@ def _graph_alias(self):
     return t
 
 
+def _commit_inplace_view(self, base, result):
+    """An in-place op through a view while recording: the base takes a new graph node, as
+    PyTorch's CopySlices (``base_new = base_old`` with the view's elements replaced by
+    ``result``), and the view becomes that node's slice. None if the view's elements can't
+    be located in the base's memory."""
+    from .autograd.views import view_positions
+    if base.requires_grad and base.grad_fn is None:
+        raise RuntimeError("a view of a leaf Variable that requires grad is being used in an in-place operation.")
+    if self._data.shape != result._data.shape:
+        return None
+    pos = view_positions(base._data, self._data)
+    if pos is None:
+        return None
+    key = (pos,)
+    v = result if result.dtype == base.dtype else result.to(base.dtype)
+    src = _graph_alias(base) if base.requires_grad else base
+    new_flat = I.IndexPut.apply(src.reshape(-1), v, key=key)
+    new_base = M.Reshape.apply(new_flat, shape=base._data.shape)
+    self._data[...] = v._data
+    self._ver[0] += 1  # shared with the base
+    base.requires_grad, base.grad_fn, base._out_nr = True, new_base.grad_fn, new_base._out_nr
+    new_view = I.GetItem.apply(new_flat, key=key)
+    self.requires_grad, self.grad_fn, self._out_nr = True, new_view.grad_fn, new_view._out_nr
+    return self
+
+
 def _commit_inplace(self, result):
     """Write an op's out-of-place ``result`` into ``self`` and take over its graph position."""
-    if self._base is not None and result.requires_grad and self._base.requires_grad:
-        raise RuntimeError(
-            "in-place op on a view of a tensor that requires grad is not supported by ember yet: "
-            f"the view has shape {list(self.shape)}. Use an out-of-place op (e.g. torch.where) instead.")
+    base = self._base
+    if base is not None and result.requires_grad:
+        done = _commit_inplace_view(self, base, result)
+        if done is not None:
+            return done
+        if base.requires_grad:
+            raise RuntimeError(
+                "in-place op on a view of a tensor that requires grad is not supported for this view: "
+                f"the view has shape {list(self.shape)}. Use an out-of-place op (e.g. torch.where) instead.")
     data = result._data
     if data.dtype != self._data.dtype:
         data = data.astype(self._data.dtype)
@@ -388,6 +419,8 @@ def _convert_key(key, x):
             if k._device != x._device and not (k._device.type == "cpu"):
                 device_mismatch("index", (x, k))
             a = k._data
+            if a.dtype == np.uint8:  # PyTorch (deprecated): a uint8 tensor index is a mask
+                a = a.astype(np.bool_)
             if a.dtype == np.bool_:
                 _check_mask(a, x, dim)
                 dim += a.ndim
@@ -739,6 +772,8 @@ class Tensor:
     def __iter__(self):
         if self._data.ndim == 0:
             raise TypeError("iteration over a 0-d tensor")
+        if self._data.shape[0] == 0:
+            return iter(())
         return iter(self.unbind(0))
 
     def __hash__(self):
@@ -940,9 +975,11 @@ class Tensor:
         return _rbinary(E.Add, self, other, "add")
 
     def __sub__(self, other):
+        _check_sub(self, other)
         return _binary(E.Sub, self, other, "sub")
 
     def __rsub__(self, other):
+        _check_sub(self, other)
         return _rbinary(E.Sub, self, other, "sub")
 
     def __mul__(self, other):
@@ -1046,6 +1083,7 @@ class Tensor:
         return _inplace_binary(self, other, E.Add, np.add, "add_")
 
     def __isub__(self, other):
+        _check_sub(self, other)
         return _inplace_binary(self, other, E.Sub, np.subtract, "sub_")
 
     def __imul__(self, other):
@@ -1079,6 +1117,7 @@ class Tensor:
         return _binary(E.Add, self, other, "add")
 
     def sub(self, other, *, alpha=1):
+        _check_sub(self, other)
         if alpha != 1:
             other = other * alpha
         return _binary(E.Sub, self, other, "sub")
@@ -1212,12 +1251,18 @@ class Tensor:
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
-            r = self
-            if min is not None:
-                r = r.maximum(min if isinstance(min, Tensor) else _scalar_tensor(min, self))
-            if max is not None:
-                r = r.minimum(max if isinstance(max, Tensor) else _scalar_tensor(max, self))
-            return r
+            lo = min if isinstance(min, Tensor) or min is None else _scalar_tensor(min, self)
+            hi = max if isinstance(max, Tensor) or max is None else _scalar_tensor(max, self)
+            rt = result_type(*[t for t in (self, lo, hi) if t is not None])
+            x, lo, hi = [(t if t.dtype is rt else t.to(rt)) if t is not None else None for t in (self, lo, hi)]
+            placeholder = _wrap(xp_of(x._data).zeros((), dtype=rt.np))
+            try:
+                return E.ClampTensor.apply(x, lo if lo is not None else placeholder,
+                                           hi if hi is not None else placeholder,
+                                           has_min=lo is not None, has_max=hi is not None)
+            except ValueError:
+                raise RuntimeError(f"clamp: shapes {list(self.shape)}, {list(lo.shape) if lo is not None else None} "
+                                   f"and {list(hi.shape) if hi is not None else None} do not broadcast") from None
         x = self
         if (isinstance(min, _py_float) or isinstance(max, _py_float)) and not x.dtype.is_floating_point:
             x = _float_result(x)
@@ -1237,8 +1282,13 @@ class Tensor:
     def minimum(self, other):
         return _binary(E.Minimum, self, other, "minimum")
 
-    fmax = maximum
-    fmin = minimum
+    def fmax(self, other):
+        """Elementwise maximum that ignores NaN (a NaN loses to a number); ties go to ``self``."""
+        return where(self.ge(other).logical_or(other.isnan()), self, other)
+
+    def fmin(self, other):
+        """Elementwise minimum that ignores NaN (a NaN loses to a number); ties go to ``self``."""
+        return where(self.le(other).logical_or(other.isnan()), self, other)
 
     def where(self, condition, other):
         return where(condition, self, other)
@@ -1369,6 +1419,8 @@ class Tensor:
         if not x.dtype.is_floating_point:
             raise RuntimeError(f"mean(): could not infer output dtype. Input dtype must be either a floating "
                                f"point or complex dtype. Got: {_type_name(x.dtype)}")
+        if x.dtype is _dt.float16:  # PyTorch accumulates half in float: the sum may overflow, the mean not
+            return x.to(_dt.float32).mean(dim, keepdim).to(_dt.float16)
         dims = _norm_dims(dim, x.ndim)
         n = x.numel() if dims is None else math.prod(x.shape[d] for d in dims)
         s = R.Sum.apply(x, dim=dims, keepdim=keepdim)
@@ -1421,24 +1473,25 @@ class Tensor:
                      self.amax(() if dim is None else dim, keepdim))
 
     def argmax(self, dim=None, keepdim=False):
-        xp = xp_of(self._data)
-        if dim is None:
-            r = xp.asarray(self._data.argmax(), dtype=np.int64)
-            return _wrap(r.reshape((1,) * self.ndim) if keepdim else r)
-        d = _norm_dim(dim, self.ndim)
-        if self.ndim == 0:
-            return _wrap(xp.zeros((), dtype=np.int64))
-        return _wrap(self._data.argmax(axis=d, keepdims=keepdim).astype(np.int64))
+        return self._arg_extreme(dim, keepdim, "argmax")
 
     def argmin(self, dim=None, keepdim=False):
+        return self._arg_extreme(dim, keepdim, "argmin")
+
+    def _arg_extreme(self, dim, keepdim, name):
         xp = xp_of(self._data)
+        a = self._data
         if dim is None:
-            r = xp.asarray(self._data.argmin(), dtype=np.int64)
+            if a.size == 0:
+                raise IndexError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0.")
+            r = xp.asarray(getattr(a, name)(), dtype=np.int64)
             return _wrap(r.reshape((1,) * self.ndim) if keepdim else r)
         d = _norm_dim(dim, self.ndim)
         if self.ndim == 0:
             return _wrap(xp.zeros((), dtype=np.int64))
-        return _wrap(self._data.argmin(axis=d, keepdims=keepdim).astype(np.int64))
+        if a.shape[d] == 0:
+            raise IndexError(f"{name}(): Expected reduction dim {d} to have non-zero size.")
+        return _wrap(getattr(a, name)(axis=d, keepdims=keepdim).astype(np.int64))
 
     def var(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
         """Variance with Bessel's ``correction`` (1 by default; ``unbiased=False`` means 0)."""
@@ -1718,8 +1771,11 @@ class Tensor:
     def chunk(self, chunks, dim=0):
         d = _norm_dim(dim, self.ndim)
         n = self.shape[d]
-        size = -(-n // chunks) if n else 1
-        return self.split(builtins.max(size, 1), d) if n else self.split([0], d)
+        if chunks <= 0:
+            raise RuntimeError(f"chunk expects `chunks` to be greater than 0, got: {chunks}")
+        if n == 0:  # PyTorch: `chunks` empty pieces
+            return self.split([0] * chunks, d)
+        return self.split(-(-n // chunks), d)
 
     def tensor_split(self, indices_or_sections, dim=0):
         d = _norm_dim(dim, self.ndim)
@@ -1760,9 +1816,13 @@ class Tensor:
         return self[(_py_slice(None),) * d + (index,)]
 
     def tril(self, diagonal=0):
+        if self.ndim < 2:
+            raise RuntimeError(f"tril: input tensor must have at least 2 dimensions (got shape {list(self.shape)})")
         return M.Tril.apply(self, k=diagonal)
 
     def triu(self, diagonal=0):
+        if self.ndim < 2:
+            raise RuntimeError(f"triu: input tensor must have at least 2 dimensions (got shape {list(self.shape)})")
         return M.Triu.apply(self, k=diagonal)
 
     def diag(self, diagonal=0):
@@ -1884,6 +1944,11 @@ class Tensor:
         d = _norm_dim(dim, self.ndim)
         if index.ndim > 1:
             raise IndexError("index_select(): Index is supposed to be a vector")
+        if self.ndim == 0:
+            if index.numel() != 1:
+                raise RuntimeError(f"index_select(): Index to scalar can have only 1 value, got {index.numel()} "
+                                   "value(s)")
+            return self.reshape(1).index_select(0, index.reshape(1)).reshape(())
         _check_index_array(index._data, self, d)
         return I.IndexSelect.apply(self, index.reshape(-1), dim=d)
 
@@ -2149,6 +2214,16 @@ def _make_inplace(name):
 
 for _n in _elementwise_inplace:
     setattr(Tensor, _n + "_", _make_inplace(_n))
+
+
+def _check_sub(a, b):
+    """PyTorch refuses subtraction with bool operands (a mask minus something is almost always a bug)."""
+    if a.dtype is _dt.bool or (b.dtype is _dt.bool if isinstance(b, Tensor) else isinstance(b, (_py_bool, np.bool_))):
+        if a.dtype is _dt.bool and isinstance(b, Tensor) and b.dtype is _dt.bool:
+            raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
+                               "or `logical_xor()` operator instead.")
+        raise RuntimeError("Subtraction, the `-` operator, with a bool tensor is not supported. If you are trying "
+                           "to invert a mask, use the `~` or `logical_not()` operator instead.")
 
 
 def _check_index_put_dtype(x, values):
@@ -2593,10 +2668,17 @@ def einsum(equation, *operands):
         if len(s) != op.ndim:
             raise RuntimeError(f"einsum(): the number of subscripts in the equation ({len(s)}) does not match "
                                f"the number of dimensions ({op.ndim}) for operand {ins.index(s)}")
+    out_sub = eq.split("->")[1]
+    for c in out_sub:
+        if out_sub.count(c) > 1:
+            raise RuntimeError(f"einsum(): output subscript {c} appears more than once in the output")
     seen = {}
     for i, (s, op) in enumerate(zip(ins, operands)):
         for c, n in zip(s, op.shape):
-            if seen.setdefault(c, n) != n:
+            m = seen.setdefault(c, n)
+            if m == 1:
+                seen[c] = n
+            elif n != m and n != 1:  # size-1 dims broadcast, as in PyTorch
                 raise RuntimeError(f"einsum(): subscript {c} has size {n} for operand {i} which does not "
                                    f"broadcast with previously seen size {seen[c]} (equation {equation!r}, "
                                    f"shapes {[tuple(o.shape) for o in operands]})")

@@ -212,3 +212,13 @@ def check_raises(torch_fn, ember_fn=None, shapes=((3, 4),), dtype="float32", mat
 def cases(*entries):
     """``pytest.param`` entries with readable ids: (id, *values)."""
     return [pytest.param(*e[1:], id=e[0]) for e in entries]
+
+
+def check_like_torch(torch_fn, shapes=((3, 4),), dtype="float32", **kw):
+    """For edge cases: if PyTorch raises, ember must raise the same type; otherwise ``check`` the results."""
+    arrays = make_inputs(shapes, dtype)
+    try:
+        torch_fn(*[torch.tensor(a) for a in arrays])
+    except Exception:  # noqa: BLE001 - the type is compared by check_raises
+        return check_raises(torch_fn, shapes=shapes, dtype=dtype, device=kw.get("device", "cpu"))
+    return check(torch_fn, shapes=shapes, dtype=dtype, **kw)

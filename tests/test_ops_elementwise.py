@@ -591,3 +591,62 @@ def test_empty(op):
     check(BINARY[op], shapes=[(0, 3), (3,)])
     check(lambda x: x.exp().sum(), shapes=[(0, 3)])
     check(lambda x: x.sigmoid(), shapes=[(2, 0)])
+
+
+@pytest.mark.parametrize("fn", [lambda x, b: x - b, lambda x, b: b - x, lambda x, b: x.sub(b), lambda x, b: b - True,
+                                lambda x, b: b - b, lambda x, b: x - True, lambda x, b: True - x,
+                                lambda x, b: x.clone().sub_(b), lambda x, b: lib(x).sub(b, 1)])
+def test_bool_subtraction_raises(fn):
+    check_raises(fn, shapes=[(3,), (3,)], dtype=["float32", "bool"], match="Subtraction")
+
+
+def test_clamp_tensor_bounds_ties_grad():
+    # values equal to a tensor bound: the gradient goes to x (PyTorch's clamp), not split as in maximum
+    x = np.array([-1.0, 0.0, 0.5, 1.0, 2.0], dtype=np.float32)
+    lo = np.array([-1.0, -0.5, 0.5, 0.0, 0.0], dtype=np.float32)
+    hi = np.array([1.0, 0.0, 0.5, 1.0, 1.5], dtype=np.float32)
+    check(lambda x, lo, hi: x.clamp(lo, hi), shapes=[x, lo, hi])
+    check(lambda x, lo: x.clamp(min=lo), shapes=[x, lo])
+    check(lambda x, hi: x.clamp(max=hi), shapes=[x, hi])
+    check(lambda x, lo, hi: x.clamp(lo, hi), shapes=[x, hi, lo])  # min > max
+
+
+# --- edge cases found while building this suite -------------------------------------------------------
+
+EDGES = [
+    ("mod_float_grad", lambda x, y: x % y, [np.array([-1.5, 0.5, 2.5, 3.3], np.float32), np.array([2.0, -2.0, 0.7, 1.1], np.float32)]),
+    ("mod_scalar", lambda x: x % -1.5, [np.linspace(-3, 3, 7, dtype=np.float32)]),
+    ("fmod_grad", lambda x, y: x.fmod(y), [np.array([-1.5, 0.5, 2.5, 3.3], np.float32), np.array([2.0, -2.0, 0.7, 1.1], np.float32)]),
+    ("remainder_bcast", lambda x, y: x.remainder(y), [(2, 3), np.array([0.7, -1.1, 1.5], np.float32)]),
+    ("rpow_neg_base", lambda x: (-2.0) ** x, [np.linspace(0, 3, 4, dtype=np.float32)]),
+    ("rpow_zero_base", lambda x: 0.0 ** x, [np.array([-1.0, 0.0, 2.0], np.float32)]),
+    ("rpow_one_base", lambda x: 1 ** x, [np.array([-1.0, 0.0, 2.0], np.float32)]),
+    ("sign_bool", lambda x: x.sign(), [np.array([True, False])]),
+    ("maximum_nan", lambda x, y: x.maximum(y), [np.array([np.nan, 1.0, 2.0], np.float32), np.array([1.0, np.nan, 2.0], np.float32)]),
+    ("minimum_nan", lambda x, y: x.minimum(y), [np.array([np.nan, 1.0, 2.0], np.float32), np.array([1.0, np.nan, 2.0], np.float32)]),
+    ("fmax", lambda x, y: x.fmax(y), [np.array([np.nan, 1.0, 2.0, np.nan, 0.5], np.float32), np.array([1.0, np.nan, 2.0, np.nan, 3.0], np.float32)]),
+    ("fmin", lambda x, y: lib(x).fmin(x, y), [np.array([np.nan, 1.0, 2.0, np.nan, 0.5], np.float32), np.array([1.0, np.nan, 2.0, np.nan, 3.0], np.float32)]),
+    ("fmax_bcast", lambda x, y: x.fmax(y), [(2, 3), (3,)]),
+    ("clamp_nan", lambda x: x.clamp(0, 1), [np.array([np.nan, 2.0, 0.5], np.float32)]),
+    ("abs_int8_min", lambda x: x.abs(), [np.array([-128, 127, 0], np.int8)]),
+    ("int_div_zero", lambda x: x / 0, [np.arange(-1, 2)]),
+    ("float_div_zero", lambda x: x / 0.0, [np.array([-1.0, 0.0, 1.0], np.float32)]),
+    ("round_neg_decimals", lambda x: x.round(decimals=-1), [np.array([15.0, 24.0, -35.0], np.float32)]),
+    ("sigmoid_f16", lambda x: x.sigmoid(), [np.array([-10, 0, 10], np.float16)]),
+    ("exp_bool", lambda x: x.exp(), [np.array([True, False])]),
+]
+
+
+@pytest.mark.parametrize("fn,shapes", [e[1:] for e in EDGES], ids=[e[0] for e in EDGES])
+def test_edge_cases(fn, shapes):
+    check(fn, shapes=shapes)
+
+
+@pytest.mark.parametrize("dtype", ["int64", "int8", "int32"])
+def test_int_pow_negative_exponent_tensor(dtype):
+    base = np.array([0, 1, -1, -1, 2, -2, 0, 3], dtype=dtype)
+    exp = np.array([-1, -3, -3, -2, -1, -1, -2, 2], dtype=dtype)
+    check(lambda x, y: x ** y, shapes=[base, exp])
+    check(lambda y: 2 ** y, shapes=[exp])
+    check(lambda y: (-1) ** y, shapes=[exp])
+    check(lambda x: x ** lib(x).tensor(-1, dtype=x.dtype), shapes=[base])

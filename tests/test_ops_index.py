@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from helpers import check, check_raises, lib
+from helpers import check, check_like_torch, check_raises, lib
 
 I64 = np.int64
 
@@ -304,3 +304,24 @@ def test_select_scatter_like_with_storage():
         x[1, ::2] = 1.0
         x[..., -1] = mod.tensor([7.0, 8.0, 9.0])
         assert x.tolist() == [[0, 0, 0, 7], [1, 0, 1, 8], [0, 0, 0, 9]]
+
+
+EDGE = [
+    ("bool_0d_index_true", lambda x: x[lib(x).tensor(True)], [(2, 3)]), ("bool_py_true", lambda x: x[True], [(2, 3)]),
+    ("bool_py_false", lambda x: x[False], [(2, 3)]), ("none_none", lambda x: x[None, None], [(2,)]),
+    ("uint8_mask", lambda x: x[lib(x).tensor([1, 0], dtype=lib(x).uint8)], [(2, 3)]),
+    ("tensor_and_list", lambda x: x[lib(x).tensor([0, 1]), [2, 0]], [(2, 3)]),
+    ("index_2d_tensor", lambda x: x[lib(x).tensor([[0, 1], [1, 1]])], [(2, 3)]),
+    ("slice_then_tensor", lambda x: x[1:, lib(x).tensor([0, 2])], [(3, 3)]),
+    ("index_select_int32", lambda x: x.index_select(1, lib(x).tensor([2, 0], dtype=lib(x).int32)), [(2, 3)]),
+    ("index_select_0d_input", lambda x: x.index_select(0, lib(x).tensor([0])), [()]),
+    ("index_select_0d_input_err", lambda x: x.index_select(0, lib(x).tensor([0, 0])), [()]),
+    ("masked_fill_0d_mask", lambda x: x.masked_fill(lib(x).tensor(True), 1.0), [(2, 3)]),
+    ("take_neg", lambda x: x.take(lib(x).tensor([-1, 0])), [(2, 3)]), ("gather_0d", lambda x: x.gather(0, lib(x).tensor(0)), [()]),
+    ("scatter_0d", lambda x: x.scatter(0, lib(x).tensor(0), 2.0), [()]), ("negative_step", lambda x: x[::-1], [(3,)]),
+]
+
+
+@pytest.mark.parametrize("fn,shapes", [e[1:] for e in EDGE], ids=[e[0] for e in EDGE])
+def test_index_edge_cases(fn, shapes):
+    check_like_torch(fn, shapes=shapes)

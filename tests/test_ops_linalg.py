@@ -1,7 +1,8 @@
 """Matrix products and einsum against PyTorch: values, shapes, dtypes, gradients and error messages."""
+import numpy as np
 import pytest
 
-from helpers import check, check_raises, lib
+from helpers import check, check_like_torch, check_raises, lib
 
 MATMUL = [
     ("1d_1d", lambda a, b: a @ b, [(4,), (4,)]), ("1d_2d", lambda a, b: a @ b, [(3,), (3, 5)]),
@@ -95,3 +96,17 @@ def test_matmul_errors(fn, shapes, match):
 def test_mm_dtype_mismatch():
     check_raises(lambda a, b: a.mm(b), shapes=[(2, 3), (3, 4)], dtype=["float32", "float64"], match="float")
     check_raises(lambda a, b: a @ b, shapes=[(2, 3), (3, 4)], dtype=["float32", "int64"])
+
+
+EDGE = [
+    ("matmul_f16", lambda x, y: x @ y, [np.ones((2, 3), np.float16), np.ones((3, 2), np.float16)]),
+    ("dot_mixed", lambda x, y: x.dot(y), [np.ones(3), np.arange(3)]),
+    ("einsum_repeated_output", lambda x: lib(x).einsum("ij->ii", x), [(2, 2)]),
+    ("einsum_size1_broadcast", lambda x, y: lib(x).einsum("ij,ij->ij", x, y), [(2, 3), (1, 3)]),
+    ("einsum_size1_contract", lambda x, y: lib(x).einsum("ij,jk->ik", x, y), [(2, 1), (3, 4)]),
+]
+
+
+@pytest.mark.parametrize("fn,shapes", [e[1:] for e in EDGE], ids=[e[0] for e in EDGE])
+def test_linalg_edge_cases(fn, shapes):
+    check_like_torch(fn, shapes=shapes)

@@ -4,7 +4,7 @@ import pytest
 import torch
 
 import ember
-from helpers import check, check_raises, lib
+from helpers import check, check_like_torch, check_raises, lib
 
 MOVEMENT = [
     ("view", lambda x: x.view(4, 3), (3, 4)), ("view_neg", lambda x: x.view(-1), (3, 4)),
@@ -195,3 +195,25 @@ def test_write_through_diagonal_view():
         x.diagonal(1).mul_(0)
         return x
     check(f, shapes=[(3, 4)], grad=False)
+
+
+EDGE = [
+    ("repeat_zero", lambda x: x.repeat(0, 2), [(2, 3)]), ("tile_zero", lambda x: x.tile((2, 0)), [(2, 3)]),
+    ("flip_no_dims", lambda x: x.flip(()), [(2, 3)]), ("roll_neg_dim", lambda x: x.roll(-1, -2), [(2, 3)]),
+    ("roll_0d", lambda x: x.roll(1), [()]), ("roll_tuple_single", lambda x: x.roll((1,), (1,)), [(2, 3)]),
+    ("squeeze_0d", lambda x: x.squeeze(), [()]), ("squeeze_0d_dim", lambda x: x.squeeze(0), [()]),
+    ("unsqueeze_neg_0d", lambda x: x.unsqueeze(-1), [()]), ("transpose_0d", lambda x: x.transpose(0, -1), [()]),
+    ("permute_0d", lambda x: x.permute(()), [()]), ("flatten_1d_range", lambda x: x.flatten(0, 0), [(3,)]),
+    ("view_neg_empty", lambda x: x.view(-1, 0), [(0, 3)]), ("reshape_empty", lambda x: x.reshape(3, 0), [(0, 3)]),
+    ("expand_to_0", lambda x: x.expand(0, 3), [(1, 3)]), ("chunk_empty", lambda x: x.chunk(2), [(0, 3)]),
+    ("chunk_zero", lambda x: x.chunk(0), [(2, 3)]), ("split_empty", lambda x: x.split(2), [(0, 3)]),
+    ("tril_1d", lambda x: x.tril(), [(3,)]), ("triu_1d", lambda x: x.triu(), [(3,)]), ("diag_empty", lambda x: x.diag(), [(0,)]),
+    ("diagonal_same_dims", lambda x: x.diagonal(0, 1, 1), [(2, 3)]),
+    ("stack_mixed_dtype", lambda x, y: lib(x).stack([x, y]), [np.ones(3, np.float32), np.arange(3)]),
+    ("cat_bool_int", lambda x, y: lib(x).cat([x > 0, y]), [(3,), np.arange(3)]),
+]
+
+
+@pytest.mark.parametrize("fn,shapes", [e[1:] for e in EDGE], ids=[e[0] for e in EDGE])
+def test_movement_edge_cases(fn, shapes):
+    check_like_torch(fn, shapes=shapes)

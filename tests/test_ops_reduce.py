@@ -2,7 +2,7 @@
 import numpy as np
 import pytest
 
-from helpers import check, check_raises, lib
+from helpers import check, check_like_torch, check_raises, lib
 
 INF = float("inf")
 
@@ -74,6 +74,23 @@ REDUCE = [
     ("all_float", lambda x: x.all(0), (3, 4)), ("all_lib", lambda x: lib(x).all(x > 0), (3, 4)),
     ("count_nonzero", lambda x: (x > 0).count_nonzero(), (3, 4)),
     ("count_nonzero_dim", lambda x: (x > 0).count_nonzero(1), (3, 4)),
+    # dtype arguments and positional forms
+    ("softmax_dtype", lambda x: x.softmax(1, dtype=lib(x).float64), (3, 4)),
+    ("log_softmax_dtype", lambda x: x.log_softmax(0, dtype=lib(x).float64), (3, 4)),
+    ("mean_dtype", lambda x: x.mean(dtype=lib(x).float64), (3, 4)),
+    ("cumsum_dtype", lambda x: x.cumsum(1, dtype=lib(x).float64), (3, 4)),
+    ("prod_dtype", lambda x: x.prod(0, dtype=lib(x).float64), (3, 4)),
+    ("var_positional", lambda x: x.var(0, True), (3, 4)), ("var_positional_keep", lambda x: x.var(1, False, True), (3, 4)),
+    ("std_unbiased_false", lambda x: x.std(unbiased=False), (3, 4)),
+    ("argmax_keep_all", lambda x: x.argmax(keepdim=True), (3, 4)),
+    ("sum_keep_all", lambda x: x.sum((0, 1), keepdim=True), (3, 4)), ("amax_neg_dims", lambda x: x.amax((-1, -2)), (2, 3, 4)),
+    ("all_dims", lambda x: (x > -1.5).all((0, 2)), (2, 3, 4)), ("any_dims", lambda x: (x > 1.5).any((1, 2)), (2, 3, 4)),
+    ("logsumexp_all", lambda x: x.logsumexp((0, 1, 2)), (2, 3, 4)),
+    ("norm_fro_dims", lambda x: x.norm("fro", dim=(0, 1)), (2, 3, 4)),
+    ("max_neg_dim", lambda x: x.max(-2), (2, 3, 4)), ("min_indices_3d", lambda x: x.min(2).indices, (2, 3, 4)),
+    ("std_mean", lambda x: lib(x).std_mean(x, 1), (3, 4)), ("var_mean", lambda x: lib(x).var_mean(x, 0, correction=0), (3, 4)),
+    ("nansum", lambda x: x.nansum(1), (3, 4)), ("nanmean", lambda x: x.nanmean(), (3, 4)),
+    ("aminmax", lambda x: x.aminmax(dim=1), (3, 4)),
 ]
 
 
@@ -87,7 +104,7 @@ def test_reduce_float64(fn, shape):
     check(fn, shapes=[shape], dtype="float64", low=0.2, high=3.0)
 
 
-INT_REDUCE = ["sum", "sum_0", "sum_keep", "sum_dims", "prod", "prod_0", "max", "min", "max_dim", "min_dim_keep",
+INT_REDUCE = ["logsumexp", "logsumexp_all", "mean_dtype", "cumsum_dtype", "prod_dtype", "sum", "sum_0", "sum_keep", "sum_dims", "prod", "prod_0", "max", "min", "max_dim", "min_dim_keep",
               "amax", "amax_dim", "amin_dims", "argmax", "argmax_dim", "argmin_dim", "cumsum", "cumsum_1",
               "cumprod", "all", "any", "any_float", "all_float", "count_nonzero", "sum_dtype"]
 
@@ -198,3 +215,38 @@ def test_norm_0():
     v = np.array([[0.0, 1.5, -2.0], [0.0, 0.0, 3.0]], dtype=np.float32)
     check(lambda x: x.norm(0), shapes=[v], grad=False)
     check(lambda x: x.norm(0, dim=1), shapes=[v], grad=False)
+
+
+F16 = np.array([[1000, 2000, 3000, 60000], [60000, 10000, -20000, 0.5]], dtype=np.float16)
+F16_CASES = [
+    ("sum", lambda x: x.sum()), ("sum_dim", lambda x: x.sum(1)), ("mean", lambda x: x.mean()),
+    ("mean_dim", lambda x: x.mean(1)), ("cumsum", lambda x: x.cumsum(1)), ("prod_small", lambda x: (x / 1000).prod(1)),
+    ("cumprod_small", lambda x: (x / 1000).cumprod(1)), ("var_small", lambda x: (x / 1000).var(1)),
+    ("softmax", lambda x: (x / 10000).softmax(1)), ("logsumexp", lambda x: (x / 10000).logsumexp(1)),
+    ("norm_small", lambda x: (x / 1000).norm(dim=1)),
+]
+
+
+@pytest.mark.parametrize("fn", [c[1] for c in F16_CASES], ids=[c[0] for c in F16_CASES])
+def test_float16_accumulates_in_float32(fn):
+    # PyTorch accumulates half precision in float: partial sums may exceed the float16 range
+    check(fn, shapes=[F16], dtype="float16", grad_atol=1e-2, grad_rtol=1e-2)
+
+
+EDGE = [
+    ("cumsum_empty", lambda x: x.cumsum(0), [(0,)]), ("softmax_empty", lambda x: x.softmax(0), [(0, 3)]),
+    ("log_softmax_empty", lambda x: x.log_softmax(1), [(0, 3)]), ("var_dim_empty", lambda x: x.var(0), [(0, 3)]),
+    ("argmax_empty", lambda x: x.argmax(), [(0,)]), ("argmin_empty_dim", lambda x: x.argmin(0), [(0, 3)]),
+    ("argmax_empty_other_dim", lambda x: x.argmax(1), [(0, 3)]), ("logsumexp_empty", lambda x: x.logsumexp(0), [(0, 3)]),
+    ("amax_empty_dim", lambda x: x.amax(0), [(0, 3)]), ("amin_empty_other_dim", lambda x: x.amin(1), [(0, 3)]),
+    ("all_empty", lambda x: (x > 0).all(), [(0,)]), ("any_empty", lambda x: (x > 0).any(), [(0,)]),
+    ("prod_empty", lambda x: x.prod(), [(0,)]), ("norm_empty", lambda x: x.norm(), [(0,)]),
+    ("max_dim_0d_keep", lambda x: x.max(0, keepdim=True), [()]), ("argmax_0d", lambda x: x.argmax(), [()]),
+    ("sum_neg_zero", lambda x: x.sum(), [np.array([-0.0], np.float32)]),
+    ("softmax_neg_inf_row", lambda x: x.softmax(1), [np.array([[-np.inf, 0.0], [-np.inf, -np.inf]], np.float32)]),
+]
+
+
+@pytest.mark.parametrize("fn,shapes", [e[1:] for e in EDGE], ids=[e[0] for e in EDGE])
+def test_reduce_edge_cases(fn, shapes):
+    check_like_torch(fn, shapes=shapes, grad=False)

@@ -25,6 +25,8 @@ def _norm(v):
         return type(v)(_norm(x) for x in v)
     if isinstance(v, (torch.dtype, ember.dtype, torch.device, ember.device, torch.Size, ember.Size, type)):
         return repr(v).replace("ember", "torch")
+    if isinstance(v, str):
+        return v.replace("ember", "torch")
     return v
 
 
@@ -160,6 +162,7 @@ META_CASES = [
 ]
 
 
+@pytest.mark.filterwarnings("ignore:The use of `x.T`", "ignore:Tensor.T is deprecated")
 @pytest.mark.parametrize("fn", [pytest.param(f, id=i) for i, f in META_CASES])
 def test_metadata(fn):
     same(fn)

@@ -187,12 +187,65 @@ def _call_backward(node, grads, raw):
         else:
             raise RuntimeError(f"function {node.name()} returned an incorrect number of gradients "
                                f"(expected {n_in}, got {len(result)})")
+    if node._in_meta is not None:  # a user-defined Function: check what its backward returned
+        result = _validate_grads(node, result)
     if GradMode.anomaly:
         from .anomaly import check_grads
         check_grads(node, [_wrap_grad(r) if raw and r is not None else r for r in result])
     if node._hooks is not None:
         result = _run_node_hooks(node, result, grads, raw)
     return result
+
+
+def _validate_grads(node, result):
+    """Gradients a custom backward returned, checked against its inputs as PyTorch does.
+
+    A gradient for an input that doesn't require grad is dropped; one for a non-Tensor
+    argument, or of a shape that can't be summed to the input's, is an error; a
+    broadcast-compatible one is summed to the input's shape; the dtype becomes the input's.
+    Works on Tensors and, in raw mode, on arrays.
+    """
+    out = list(result)
+    for i, (r, meta) in enumerate(zip(result, node._in_meta)):
+        if r is None:
+            continue
+        if meta is None:
+            raise RuntimeError(f"function {node.name()} returned a gradient different than None at position "
+                               f"{i + 1}, but the corresponding forward input was not a Variable")
+        if node.next[i] is None:
+            out[i] = None
+            continue
+        shape, dtype = meta
+        if not hasattr(r, "shape") or not hasattr(r, "dtype"):
+            raise TypeError(f"function {node.name()} returned a {type(r).__name__} as the gradient at index {i}; "
+                            "expected a Tensor (or None)")
+        rshape = tuple(r.shape)
+        if rshape != tuple(shape):
+            if not _sums_to(rshape, tuple(shape)):
+                raise RuntimeError(f"Function {node.name()} returned an invalid gradient at index {i} - got "
+                                   f"{list(rshape)} but expected shape compatible with {list(shape)}")
+            if hasattr(r, "_data"):
+                r = r.sum_to_size(tuple(shape))
+            else:
+                from ..ops.fast_backward import sum_to_array
+                r = sum_to_array(r, tuple(shape))
+        if hasattr(r, "_data"):
+            if r.dtype != dtype:
+                r = r.to(dtype)
+        elif r.dtype != dtype.np:
+            r = r.astype(dtype.np)
+        out[i] = r
+    return tuple(out)
+
+
+def _sums_to(src, dst):
+    """Whether a gradient of shape ``src`` can be summed down to ``dst`` (``dst`` broadcasts to ``src``)."""
+    if len(dst) > len(src):
+        return False
+    for s, d in zip(src[len(src) - len(dst):], dst):
+        if d != s and d != 1:
+            return False
+    return True
 
 
 def _run_node_hooks(node, result, grads, raw):
@@ -260,19 +313,11 @@ def _accumulate(leaf, g, create_graph):
     if g._data.shape != leaf._data.shape:
         g = g.sum_to_size(leaf._data.shape)
     if leaf.grad is None:
-        if create_graph:
-            leaf.grad = g
-        else:
-            leaf.grad = _owned(g)
-    elif create_graph:
-        leaf.grad = leaf.grad + g
+        # A copy, recorded in the graph, as PyTorch's CopyBackwards: the formula's result may be
+        # shared (the same tensor handed to both inputs of an add, a broadcast view, a hook's tensor).
+        leaf.grad = g.clone()
     else:
-        old = leaf.grad
-        if old.requires_grad:  # a grad that carries a graph is replaced, never mutated
-            leaf.grad = old.detach() + g
-        else:
-            old._data += g._data
-            old._ver[0] += 1
+        leaf.grad = leaf.grad + g
     if leaf._post_acc_hooks:
         for hook in leaf._post_acc_hooks:
             hook(leaf)
@@ -310,24 +355,23 @@ def _accumulate_raw(leaf, g, shared=False):
 
 
 # References to a fresh gradient array when it reaches _accumulate_raw: the engine's
-# buffer list, _accumulate's and _accumulate_raw's arguments, getrefcount's own.
-_RAW_REFS = 4
+# buffer list, _accumulate's and _accumulate_raw's arguments, getrefcount's own (4 on
+# CPython 3.10-3.13). Measured, not assumed: an interpreter that borrows references
+# (3.14's LOAD_FAST_BORROW) counts fewer, and a hard-coded 4 would then let a leaf take
+# an array someone else still holds.
+def _measure_raw_refs():
+    def accumulate_raw(leaf, g, shared=False):
+        return sys.getrefcount(g)
+
+    def accumulate(leaf, g, create_graph):
+        if not create_graph:
+            return accumulate_raw(leaf, g)
+
+    grads = [bytearray(1)]  # any fresh object: the engine's buffer list holds the array the same way
+    return accumulate(None, grads[0], False)
 
 
-def _owned(g):
-    """A gradient that can become ``.grad``: detached, contiguous, writable, shared with nobody.
-
-    Formulas often hand the same array to several inputs (``a + b``) or a
-    broadcast view; those are copied. A freshly computed array (refcount says only
-    the gradient tensor and this frame hold it) is taken as it is.
-    """
-    a = g._data
-    if (a.base is None and a.flags.writeable and a.flags.c_contiguous
-            and sys.getrefcount(a) <= 3 and sys.getrefcount(g) <= 4):
-        if g.grad_fn is None and not g.requires_grad:
-            return g
-        return g.detach()
-    return g.detach().clone()
+_RAW_REFS = min(_measure_raw_refs(), 4)
 
 
 # --- public entry points ----------------------------------------------------
@@ -383,6 +427,8 @@ def backward(tensors, grad_tensors=None, retain_graph=None, create_graph=False, 
         for t in inputs:
             g = capture[t._edge()]
             if g is not None:
+                if t.grad_fn is not None and t.retains_grad:
+                    continue  # retain_grad already accumulated it into .grad during the pass
                 if create_graph:
                     _accumulate(t, g, True)
                 else:
@@ -422,6 +468,11 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
                                    "appears to not have been used in the graph. Set allow_unused=True if "
                                    "this is the desired behavior.")
         elif not create_graph:
+            # distinct, writable results, even where the formula produced a broadcast view or
+            # handed the same array to several inputs
+            a = g._data
             g = g.detach()
+            if not a.flags.writeable or any(r is not None and r._data is a for r in result):
+                g = g.clone()
         result.append(g)
     return tuple(result)

@@ -40,6 +40,7 @@ class Node:
     non_differentiable_outputs = ()
     materialize_grads = True
     _anomaly_trace = None
+    _in_meta = None        # user-defined Functions: (shape, dtype) per forward argument, None for non-Tensors
 
     grad_name = None  # PyTorch's name of the backward node, e.g. "MulBackward0"
 
@@ -174,15 +175,51 @@ FunctionCtx = Function
 
 
 def once_differentiable(fn):
-    """Decorator for a custom backward that can't itself be differentiated: runs it under no_grad."""
+    """Decorator for a custom backward that can't itself be differentiated.
+
+    The backward runs under no_grad. When a graph of the backward is being recorded
+    (``create_graph=True``) and an incoming gradient requires grad, its results are
+    attached to a node that raises if anything differentiates through it, as PyTorch
+    does, instead of silently contributing nothing to a higher-order gradient.
+    """
     import functools
     from .grad_mode import no_grad
 
     @functools.wraps(fn)
     def wrapper(ctx, *grads):
         with no_grad():
-            return fn(ctx, *grads)
+            outputs = fn(ctx, *grads)
+        if not GradMode.enabled:
+            return outputs
+        from ..tensor import Tensor
+        if not any(isinstance(g, Tensor) and g.requires_grad for g in grads):
+            return outputs
+        is_tuple = isinstance(outputs, tuple)
+        outs = outputs if is_tuple else (outputs,)
+        present = [o for o in outs if isinstance(o, Tensor)]
+        if not present:
+            return outputs
+        marked = _DelayedError.apply(len(present), *present, *[g for g in grads if isinstance(g, Tensor)])
+        marked = iter(marked if isinstance(marked, tuple) else (marked,))
+        res = tuple(next(marked) if isinstance(o, Tensor) else o for o in outs)
+        return res if is_tuple else res[0]
     return wrapper
+
+
+class _DelayedError(Function):
+    """Passes tensors through; differentiating through it raises (see :func:`once_differentiable`)."""
+
+    @staticmethod
+    def forward(ctx, n, *tensors):
+        out = tuple(t.detach() for t in tensors[:n])
+        return out if n > 1 else out[0]
+
+    @staticmethod
+    def backward(ctx, *grads):
+        raise RuntimeError("trying to differentiate twice a function that was marked with @once_differentiable")
+
+    def name(self):
+        return "DelayedError"
 
 
 # Filled in by ember.tensor to avoid an import cycle.
@@ -366,6 +403,14 @@ def _apply_custom(cls, args, kwargs):
     dirty = getattr(ctx, "_dirty_ids", ())
     results = []
     input_ids = {id(a) for a in tensor_args}
+    if record:
+        # The edges to the inputs' nodes, taken before a dirty (modified in place) input
+        # becomes an output of this node: else the node would point at itself.
+        edges = tuple(a._edge() if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        for a in tensor_args:
+            if id(a) in dirty and a.requires_grad and a.grad_fn is None:
+                raise RuntimeError("a leaf Variable that requires grad has been used in an in-place operation "
+                                   f"({cls.__name__}.forward marked it dirty).")
     for i, o in enumerate(outs):
         if not isinstance(o, Tensor):
             results.append(o)
@@ -380,7 +425,7 @@ def _apply_custom(cls, args, kwargs):
                 o = _wrap(o._data, ctx, i) if o.grad_fn is not None or o.requires_grad else _attach(o, ctx, i)
         results.append(o)
     if record:
-        ctx.next = tuple(a._edge() if isinstance(a, Tensor) and a.requires_grad else None for a in args)
+        ctx.next = edges
         ctx._seq = next_seq()
         ctx.n_outputs = len(outs)
         ctx._n_args = len(args)

@@ -4,6 +4,8 @@ Binary ops broadcast like numpy; their backward reduces a broadcast gradient
 back to each input's shape with ``sum_to`` (one helper for all of them).
 Ops whose derivative is simplest in terms of their result save the output.
 """
+import math
+
 import numpy as np
 
 from ..autograd.function import Function, apply_builtin
@@ -58,6 +60,8 @@ class Sign(Op):
     @staticmethod
     def forward(ctx, x):
         xp = xp_of(x)
+        if x.dtype.kind == "b":
+            return x.copy()
         out = xp.sign(x)
         if x.dtype.kind == "f":
             out = xp.where(xp.isnan(x), 0, out).astype(x.dtype, copy=False)  # PyTorch: sign(nan) == 0
@@ -301,6 +305,47 @@ class Clamp(Op):
         return g * mask
 
 
+class ClampTensor(Op):
+    """clamp with tensor bounds: x, lo, hi broadcast; ``has_min``/``has_max`` say which bounds are real.
+
+    Values on a bound pass their gradient to x; a bound gets the gradient where it is the result
+    (with min > max the result is max everywhere), as in PyTorch.
+    """
+    save_inputs = "all"
+
+    @staticmethod
+    def forward(ctx, x, lo, hi, has_min=True, has_max=True):
+        ctx.has = (has_min, has_max)
+        xp = xp_of(x)
+        r = xp.maximum(x, lo) if has_min else x
+        return xp.minimum(r, hi) if has_max else r
+
+    @staticmethod
+    def backward(ctx, g):
+        x, lo, hi = ctx.saved_tensors
+        has_min, has_max = ctx.has
+        need = ctx.needs_input_grad
+        zero = g.new_zeros(())
+        gx = glo = ghi = None
+        if need[0]:
+            if has_min and has_max:
+                inside = (x >= lo).logical_and(x <= hi)
+            else:
+                inside = x >= lo if has_min else x <= hi
+            gx = sum_to(g.where(inside, zero), x._data.shape)
+        if need[1] and has_min:
+            below = x < lo
+            if has_max:
+                below = below.logical_and(lo < hi)
+            glo = sum_to(g.where(below, zero), lo._data.shape)
+        if need[2] and has_max:
+            above = x > hi
+            if has_min:
+                above = above.logical_or(hi < lo)
+            ghi = sum_to(g.where(above, zero), hi._data.shape)
+        return gx, glo, ghi
+
+
 class Cast(Op):
     """Change dtype; the gradient is cast back to the input's dtype."""
 
@@ -392,6 +437,8 @@ class Pow(Op):
 
     @staticmethod
     def forward(ctx, a, b):
+        if b.dtype.kind in "iu" and a.dtype.kind in "iu":
+            return _int_pow(xp_of(a), a, b)
         return a ** b
 
     @staticmethod
@@ -407,6 +454,20 @@ class Pow(Op):
             ga_log = (y * a.log()).masked_fill((a == 0).logical_and(b >= 0), 0)
             gb = sum_to(g * ga_log, b.shape)
         return ga, gb
+
+
+def _int_pow(xp, a, b):
+    """Integer a ** b where b may be negative (numpy refuses): PyTorch gives the truncated result,
+    1 for a base of 1, +-1 for a base of -1, and 0 for every other base (0 included)."""
+    neg = b < 0
+    if not neg.any():
+        return a ** b
+    out = a ** xp.where(neg, 0, b).astype(b.dtype, copy=False)
+    one = xp.ones((), dtype=out.dtype)
+    sign = xp.where(b % 2 == 0, one, -one) if out.dtype.kind == "i" else one
+    inv = xp.where(a == 1, one, xp.where(a == -1, sign, xp.zeros((), dtype=out.dtype)) if out.dtype.kind == "i"
+                   else xp.zeros((), dtype=out.dtype))
+    return xp.where(neg, inv, out).astype(out.dtype, copy=False)
 
 
 class PowScalar(Op):
@@ -435,17 +496,26 @@ class PowScalar(Op):
 
 class RPowScalar(Op):
     """s ** x for a Python-number base s."""
+    save_inputs = (0,)
     save_output = True
 
     @staticmethod
     def forward(ctx, x, base=2.0):
         ctx.base = base
+        if x.dtype.kind in "iu" and isinstance(base, (int, np.integer)):
+            xp = xp_of(x)
+            return _int_pow(xp, xp.asarray(base, dtype=x.dtype), x)
         return (base ** x).astype(x.dtype, copy=False)
 
     @staticmethod
     def backward(ctx, g):
         y, = ctx.saved_outputs
-        return g * y * float(np.log(ctx.base)) if ctx.base > 0 else g * 0
+        base = ctx.base
+        if base == 0:
+            # d/dx 0^x = 0^x log 0: -inf where x < 0 (0^x = inf), taken as 0 where x >= 0 (PyTorch's convention)
+            x, = ctx.saved_tensors
+            return (g * y * float("-inf")).masked_fill(x >= 0, 0)
+        return g * y * (math.log(base) if base > 0 else float("nan"))  # a negative base: nan, as in PyTorch
 
 
 class Maximum(Op):
@@ -457,10 +527,7 @@ class Maximum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        # ties share the gradient equally, as in PyTorch
-        w = (a > b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return sum_to(g * w, a.shape), sum_to(g * (1 - w), b.shape)
+        return _minmax_grads(ctx, g, is_max=True)
 
 
 class Minimum(Op):
@@ -472,9 +539,22 @@ class Minimum(Op):
 
     @staticmethod
     def backward(ctx, g):
-        a, b = ctx.saved_tensors
-        w = (a < b).to(g.dtype) + (a == b).to(g.dtype) * 0.5
-        return sum_to(g * w, a.shape), sum_to(g * (1 - w), b.shape)
+        return _minmax_grads(ctx, g, is_max=False)
+
+
+def _minmax_grads(ctx, g, is_max):
+    """maximum/minimum: the gradient goes to the chosen input, ties share it equally, and where a NaN
+    is involved both inputs get it (PyTorch's masks: not-smaller / not-larger)."""
+    a, b = ctx.saved_tensors
+    half = (a == b).to(g.dtype) * 0.5
+    ga = gb = None
+    if ctx.needs_input_grad[0]:
+        lose_a = (a < b) if is_max else (a > b)
+        ga = sum_to(g * (1 - lose_a.to(g.dtype) - half), a._data.shape)
+    if ctx.needs_input_grad[1]:
+        lose_b = (a > b) if is_max else (a < b)
+        gb = sum_to(g * (1 - lose_b.to(g.dtype) - half), b._data.shape)
+    return ga, gb
 
 
 class Where(Op):
@@ -535,8 +615,39 @@ IsNan = _make_nograd("IsNan", lambda xp, a: xp.isnan(a))
 IsInf = _make_nograd("IsInf", lambda xp, a: xp.isinf(a))
 IsFinite = _make_nograd("IsFinite", lambda xp, a: xp.isfinite(a))
 FloorDivide = _make_nograd("FloorDivide", lambda xp, a, b: xp.floor_divide(a, b))
-Remainder = _make_nograd("Remainder", lambda xp, a, b: xp.remainder(a, b))
-Fmod = _make_nograd("Fmod", lambda xp, a, b: xp.fmod(a, b))
+
+
+class Remainder(Op):
+    """a - floor(a / b) * b (Python's %): d/da = 1, d/db = -floor(a / b)."""
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return xp_of(a).remainder(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = sum_to(g, a._data.shape) if ctx.needs_input_grad[0] else None
+        # the quotient as remainder() saw it (floor(a / b) can round the other way)
+        gb = sum_to(-g * ((a - a.remainder(b)) / b).round(), b._data.shape) if ctx.needs_input_grad[1] else None
+        return ga, gb
+
+
+class Fmod(Op):
+    """a - trunc(a / b) * b (C's fmod): d/da = 1, d/db = -trunc(a / b)."""
+    save_inputs = (0, 1)
+
+    @staticmethod
+    def forward(ctx, a, b):
+        return xp_of(a).fmod(a, b)
+
+    @staticmethod
+    def backward(ctx, g):
+        a, b = ctx.saved_tensors
+        ga = sum_to(g, a._data.shape) if ctx.needs_input_grad[0] else None
+        gb = sum_to(-g * (a / b).trunc(), b._data.shape) if ctx.needs_input_grad[1] else None  # PyTorch's div trunc
+        return ga, gb
 
 
 class NanToNum(Op):

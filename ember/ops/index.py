@@ -42,6 +42,8 @@ class IndexPut(Op):
 
 def _along(xp, index, dim):
     """Index tuple that addresses ``index``'s positions with ``index`` replacing axis ``dim``."""
+    if index.ndim == 0:  # a 0-d input and index (index 0 is the only valid one)
+        return ()
     grids = xp.ogrid[tuple(slice(0, s) for s in index.shape)]
     if index.ndim == 1:
         grids = [grids]

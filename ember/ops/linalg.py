@@ -57,8 +57,17 @@ class Einsum(Op):
             present = set(out) | set("".join(other_subs))
             kept = "".join(c for c in dict.fromkeys(s) if c in present)
             gx = einsum(",".join([out] + other_subs) + "->" + kept, g, *others)
-            grads.append(_expand_to_subscript(gx, kept, s, x.shape))
+            gx = _expand_to_subscript(gx, kept, s, x.shape)
+            grads.append(gx if gx.shape == x.shape else _match_broadcast(gx, x.shape))
         return tuple(grads)
+
+
+def _match_broadcast(g, shape):
+    """Size-1 dims broadcast in einsum: sum where x had size 1, expand where the others did."""
+    red = tuple(i for i, (a, b) in enumerate(zip(g.shape, shape)) if a != b and b == 1)
+    if red:
+        g = g.sum(red, keepdim=True)
+    return g if g.shape == shape else g.expand(shape)
 
 
 def _expand_to_subscript(gx, kept, target, shape):

@@ -1,7 +1,16 @@
 """Reductions. ``dim`` arrives normalised (a tuple of non-negative ints, or None for all)."""
+import numpy as np
+
 from ..backend import xp_of
 from .elementwise import Op
 from .movement import Expand, Reshape
+
+
+def _acc(method, x, dtype, **kw):
+    """Run a sum/prod/scan, accumulating float16 in float32 as PyTorch does (then rounding once)."""
+    if dtype is None and x.dtype == np.float16:
+        return method(dtype=np.float32, **kw).astype(np.float16)
+    return method(dtype=dtype, **kw)
 
 
 def _unsqueeze_back(g, in_shape, dims, keepdim):
@@ -20,7 +29,7 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         ctx.in_shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
-        return x.sum(axis=dim, keepdims=keepdim, dtype=dtype)
+        return _acc(x.sum, x, dtype, axis=dim, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -34,7 +43,7 @@ class Prod(Op):
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         ctx.dim, ctx.keepdim = dim, keepdim
-        return x.prod(axis=dim, keepdims=keepdim, dtype=dtype)
+        return _acc(x.prod, x, dtype, axis=dim, keepdims=keepdim)
 
     @staticmethod
     def backward(ctx, g):
@@ -73,6 +82,10 @@ class Amax(Op):
         if x.size == 0 and dim is None:
             raise RuntimeError(f"{'amin' if is_min else 'amax'}(): Expected reduction dim to be specified "
                                "for input.numel() == 0. Specify the reduction dim with the 'dim' argument.")
+        for d in dim or ():
+            if x.shape[d] == 0:
+                raise IndexError(f"{'amin' if is_min else 'amax'}(): Expected reduction dim {d} to have non-zero "
+                                 "size.")
         return x.min(axis=dim, keepdims=keepdim) if is_min else x.max(axis=dim, keepdims=keepdim)
 
     grad_name = "AmaxBackward0"
@@ -123,7 +136,7 @@ class Cumsum(Op):
     @staticmethod
     def forward(ctx, x, dim=0, dtype=None):
         ctx.dim = dim
-        return x.cumsum(axis=dim, dtype=dtype)
+        return _acc(x.cumsum, x, dtype, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
@@ -138,7 +151,7 @@ class Cumprod(Op):
     @staticmethod
     def forward(ctx, x, dim=0, dtype=None):
         ctx.dim = dim
-        return x.cumprod(axis=dim, dtype=dtype)
+        return _acc(x.cumprod, x, dtype, axis=dim)
 
     @staticmethod
     def backward(ctx, g):
@@ -170,6 +183,8 @@ class LogSoftmax(Op):
     def forward(ctx, x, dim=-1):
         ctx.dim = dim
         xp = xp_of(x)
+        if x.size == 0:
+            return x.copy()
         m = x.max(axis=dim, keepdims=True)
         shifted = x - m
         return shifted - xp.log(xp.exp(shifted).sum(axis=dim, keepdims=True))
@@ -187,6 +202,8 @@ class Softmax(Op):
     def forward(ctx, x, dim=-1):
         ctx.dim = dim
         xp = xp_of(x)
+        if x.size == 0:
+            return x.copy()
         e = xp.exp(x - x.max(axis=dim, keepdims=True))
         return e / e.sum(axis=dim, keepdims=True)
 
