@@ -158,7 +158,7 @@ def _fit_int(value, d):
     if d.category == _dt._INT and isinstance(value, (_py_int, np.integer)) and not isinstance(value, _py_bool):
         info = np.iinfo(d.np)
         if not info.min <= value <= info.max:
-            return np.asarray(value, dtype=np.int64).astype(d.np)
+            return _py_int(np.asarray(value, dtype=np.int64).astype(d.np))  # a plain int: fine for cupy too
     return value
 
 

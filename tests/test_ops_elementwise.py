@@ -8,6 +8,9 @@ import torch
 import ember
 from helpers import check, check_raises, lib
 
+# numpy's floating-point warnings (log(0), x/0) and PyTorch's deprecation notes are expected in edge cases
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+
 # --- arithmetic and reflected operators ---------------------------------------------------------
 
 BINARY = {
@@ -613,19 +616,24 @@ def test_clamp_tensor_bounds_ties_grad():
 
 # --- edge cases found while building this suite -------------------------------------------------------
 
+def f32(*v):
+    return np.array(v, dtype=np.float32)
+
+
+NAN = np.nan
 EDGES = [
-    ("mod_float_grad", lambda x, y: x % y, [np.array([-1.5, 0.5, 2.5, 3.3], np.float32), np.array([2.0, -2.0, 0.7, 1.1], np.float32)]),
+    ("mod_float_grad", lambda x, y: x % y, [f32(-1.5, 0.5, 2.5, 3.3), f32(2.0, -2.0, 0.7, 1.1)]),
     ("mod_scalar", lambda x: x % -1.5, [np.linspace(-3, 3, 7, dtype=np.float32)]),
-    ("fmod_grad", lambda x, y: x.fmod(y), [np.array([-1.5, 0.5, 2.5, 3.3], np.float32), np.array([2.0, -2.0, 0.7, 1.1], np.float32)]),
-    ("remainder_bcast", lambda x, y: x.remainder(y), [(2, 3), np.array([0.7, -1.1, 1.5], np.float32)]),
+    ("fmod_grad", lambda x, y: x.fmod(y), [f32(-1.5, 0.5, 2.5, 3.3), f32(2.0, -2.0, 0.7, 1.1)]),
+    ("remainder_bcast", lambda x, y: x.remainder(y), [(2, 3), f32(0.7, -1.1, 1.5)]),
     ("rpow_neg_base", lambda x: (-2.0) ** x, [np.linspace(0, 3, 4, dtype=np.float32)]),
-    ("rpow_zero_base", lambda x: 0.0 ** x, [np.array([-1.0, 0.0, 2.0], np.float32)]),
-    ("rpow_one_base", lambda x: 1 ** x, [np.array([-1.0, 0.0, 2.0], np.float32)]),
+    ("rpow_zero_base", lambda x: 0.0 ** x, [f32(-1.0, 0.0, 2.0)]),
+    ("rpow_one_base", lambda x: 1 ** x, [f32(-1.0, 0.0, 2.0)]),
     ("sign_bool", lambda x: x.sign(), [np.array([True, False])]),
-    ("maximum_nan", lambda x, y: x.maximum(y), [np.array([np.nan, 1.0, 2.0], np.float32), np.array([1.0, np.nan, 2.0], np.float32)]),
-    ("minimum_nan", lambda x, y: x.minimum(y), [np.array([np.nan, 1.0, 2.0], np.float32), np.array([1.0, np.nan, 2.0], np.float32)]),
-    ("fmax", lambda x, y: x.fmax(y), [np.array([np.nan, 1.0, 2.0, np.nan, 0.5], np.float32), np.array([1.0, np.nan, 2.0, np.nan, 3.0], np.float32)]),
-    ("fmin", lambda x, y: lib(x).fmin(x, y), [np.array([np.nan, 1.0, 2.0, np.nan, 0.5], np.float32), np.array([1.0, np.nan, 2.0, np.nan, 3.0], np.float32)]),
+    ("maximum_nan", lambda x, y: x.maximum(y), [f32(NAN, 1.0, 2.0), f32(1.0, NAN, 2.0)]),
+    ("minimum_nan", lambda x, y: x.minimum(y), [f32(NAN, 1.0, 2.0), f32(1.0, NAN, 2.0)]),
+    ("fmax", lambda x, y: x.fmax(y), [f32(NAN, 1.0, 2.0, NAN, 0.5), f32(1.0, NAN, 2.0, NAN, 3.0)]),
+    ("fmin", lambda x, y: lib(x).fmin(x, y), [f32(NAN, 1.0, 2.0, NAN, 0.5), f32(1.0, NAN, 2.0, NAN, 3.0)]),
     ("fmax_bcast", lambda x, y: x.fmax(y), [(2, 3), (3,)]),
     ("clamp_nan", lambda x: x.clamp(0, 1), [np.array([np.nan, 2.0, 0.5], np.float32)]),
     ("abs_int8_min", lambda x: x.abs(), [np.array([-128, 127, 0], np.int8)]),
@@ -650,3 +658,68 @@ def test_int_pow_negative_exponent_tensor(dtype):
     check(lambda y: 2 ** y, shapes=[exp])
     check(lambda y: (-1) ** y, shapes=[exp])
     check(lambda x: x ** lib(x).tensor(-1, dtype=x.dtype), shapes=[base])
+
+
+def _saved_then_modified(make, modify):
+    def f(x):
+        h = x.requires_grad_() * 1
+        out = make(h)
+        modify(h, out)
+        out.sum().backward()
+    return f
+
+
+@pytest.mark.parametrize("make,modify", [
+    (lambda h: h * h, lambda h, o: h.add_(1)),            # Mul saved its inputs
+    (lambda h: h.sigmoid(), lambda h, o: o.mul_(2)),      # sigmoid saved its output
+    (lambda h: h.tanh(), lambda h, o: o.zero_()),
+    (lambda h: h.pow(3), lambda h, o: h.clamp_(0, 1)),
+    (lambda h: h[0] * h[1], lambda h, o: h.__setitem__(0, 1.0)),
+], ids=["mul_input", "sigmoid_output", "tanh_output", "pow_input", "setitem_after_index"])
+def test_modified_saved_tensor_raises(make, modify):
+    check_raises(_saved_then_modified(make, modify), match="modified by an inplace operation")
+
+
+def test_inplace_on_unsaved_tensor_is_fine():
+    # add doesn't save its inputs: changing them afterwards doesn't affect the gradient
+    def f(x, y):
+        h = x * 1
+        out = h + y
+        h.mul_(3)
+        return out * 2, h
+    check(f, shapes=[(3,), (3,)])
+
+
+# --- in-place through views, with gradients ------------------------------------------------------------
+
+def _via_view(view, op, use_view=False):
+    """y = x * 1; op(view(y), w) in place; return y (and the view, whose graph must follow the base's)."""
+    def f(x, w):
+        y = x * 1
+        v = view(y)
+        op(v, w)
+        return (y, v * 1) if use_view else y
+    return f
+
+
+VIEW_INPLACE = [
+    ("row_mul_", lambda y: y[0], lambda v, w: v.mul_(w[0])),
+    ("col_iadd", lambda y: y[:, 1], lambda v, w: v.__iadd__(w[:, 0])),
+    ("slice_step_sub_", lambda y: y[:, ::2], lambda v, w: v.sub_(w[:, :2])),
+    ("t_add_", lambda y: y.t(), lambda v, w: v.add_(w.t())),
+    ("diagonal_fill_", lambda y: y.diagonal(), lambda v, w: v.fill_(2.0)),
+    ("narrow_zero_", lambda y: y.narrow(1, 1, 2), lambda v, w: v.zero_()),
+    ("view_mul_", lambda y: y.view(-1), lambda v, w: v.mul_(w.reshape(-1))),
+    ("unsqueeze_div_", lambda y: y.unsqueeze(0), lambda v, w: v.div_(w.abs() + 1)),
+    ("chained_views", lambda y: y[1:][:, 1:], lambda v, w: v.mul_(w[1:, 1:])),
+    ("view_setitem", lambda y: y[0], lambda v, w: v.__setitem__(1, w[1, 1])),
+    ("view_copy_", lambda y: y[1], lambda v, w: v.copy_(w[0] * 3)),
+    ("view_clamp_", lambda y: y[:, 0], lambda v, w: v.clamp_(-0.5, 0.5)),
+    ("select_exp_", lambda y: y.select(1, 2), lambda v, w: v.exp_()),
+]
+
+
+@pytest.mark.parametrize("view,op", [c[1:] for c in VIEW_INPLACE], ids=[c[0] for c in VIEW_INPLACE])
+@pytest.mark.parametrize("use_view", [False, True], ids=["base", "base_and_view"])
+def test_inplace_through_view(view, op, use_view):
+    check(_via_view(view, op, use_view), shapes=[(3, 3), (3, 3)])

@@ -6,6 +6,9 @@ import torch
 import ember
 from helpers import check, check_like_torch, check_raises, lib
 
+# numpy's floating-point warnings (log(0), x/0) and PyTorch's deprecation notes are expected in edge cases
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+
 I64 = np.int64
 
 

@@ -8,6 +8,9 @@ import torch
 import ember
 from helpers import ALL_DTYPES, assert_same, dtype_name, random_array
 
+# numpy's floating-point warnings (log(0), x/0) and PyTorch's deprecation notes are expected in edge cases
+pytestmark = pytest.mark.filterwarnings("ignore::RuntimeWarning", "ignore::UserWarning")
+
 # --- named rules ---------------------------------------------------------------------------------
 
 RULES = [

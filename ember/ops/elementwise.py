@@ -8,6 +8,7 @@ import math
 
 import numpy as np
 
+from ..autograd import function as _function
 from ..autograd.function import Function, apply_builtin
 from ..backend import xp_of
 
@@ -581,10 +582,9 @@ class _NoGrad(Op):
 
     @classmethod
     def apply(cls, *tensors, **attrs):
-        from ..autograd.function import _check_devices, _wrap
         if len(tensors) > 1:
-            tensors = _check_devices(cls, tensors)
-        return _wrap(cls.forward(None, *[t._data for t in tensors], **attrs))
+            tensors = _function._check_devices(cls, tensors)
+        return _function._wrap(cls.forward(None, *[t._data for t in tensors], **attrs))
 
     @staticmethod
     def backward(ctx, *g):
