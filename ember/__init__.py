@@ -3,6 +3,11 @@
 Use it as PyTorch: ``import ember as torch``.
 """
 import math as _math
+import warnings as _warnings
+
+# numpy warns on log(0), x/0, 0**-1 ...; PyTorch computes inf/nan silently. Silence those
+# warnings only where ember's own modules call numpy (no per-op cost, user code unaffected).
+_warnings.filterwarnings("ignore", category=RuntimeWarning, module=r"ember(\.|$)")
 
 from . import dtypes as _dtypes
 from .dtypes import (dtype, float16, half, float32, float, float64, double, int8, int16, int32, int, int64, long,

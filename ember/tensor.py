@@ -317,9 +317,12 @@ def _commit_inplace_view(self, base, result):
     new_base = M.Reshape.apply(new_flat, shape=base._data.shape)
     self._data[...] = v._data
     self._ver[0] += 1  # shared with the base
+    old_base_fn, old_fn = base.grad_fn, self.grad_fn
     base.requires_grad, base.grad_fn, base._out_nr = True, new_base.grad_fn, new_base._out_nr
     new_view = I.GetItem.apply(new_flat, key=key)
     self.requires_grad, self.grad_fn, self._out_nr = True, new_view.grad_fn, new_view._out_nr
+    _fn.move_retained(base, old_base_fn)
+    _fn.move_retained(self, old_fn)
     return self
 
 
@@ -343,9 +346,11 @@ def _commit_inplace(self, result):
     self._data[...] = data
     self._ver[0] += 1
     if result.requires_grad:
+        old_fn = self.grad_fn
         self.requires_grad = True
         self.grad_fn = result.grad_fn
         self._out_nr = result._out_nr
+        _fn.move_retained(self, old_fn)  # retain_grad() follows the tensor to its new value
     return self
 
 
@@ -2582,6 +2587,9 @@ def _same_dtype(op, a, b):
 
 def mm(input, mat2):
     """Matrix product of two 2-D tensors: (n, m) @ (m, p) -> (n, p)."""
+    a, b = input._data, mat2._data
+    if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
+        return L.MatMul.apply(input, mat2)  # the common case, checked on raw shapes
     if input.ndim != 2 or mat2.ndim != 2:
         raise RuntimeError(f"mm: expected 2-D tensors, got shapes {tuple(input.shape)} and {tuple(mat2.shape)}")
     _check_matmul("mm", input, mat2, 1, 0)
@@ -2602,6 +2610,10 @@ def bmm(input, mat2):
 
 def matmul(input, other):
     """Matrix product with NumPy's rules: 1-D operands are vectors, leading dims broadcast."""
+    if other.__class__ is Tensor:
+        a, b = input._data, other._data
+        if a.ndim == 2 and b.ndim == 2 and a.shape[1] == b.shape[0] and a.dtype is b.dtype:
+            return L.MatMul.apply(input, other)
     if not isinstance(other, Tensor):
         other = tensor(other, dtype=input.dtype, device=input.device)
     if input.ndim == 0 or other.ndim == 0:

@@ -469,6 +469,42 @@ def _hook_none_grad_not_called(lib):
     return calls, u.grad
 
 
+def _hook_changes_dtype_or_shape(lib):
+    msgs = []
+    for change in (lambda g: g.float(), lambda g: g[:1]):
+        for leaf in (True, False):
+            x = T(lib, [1.0, 2.0])
+            h = x if leaf else x * 1
+            h.register_hook(change)
+            with pytest.raises(RuntimeError) as info:
+                (h * 2).sum().backward()
+            msgs.append("has changed the " in str(info.value))
+    return msgs
+
+
+def _hooks_and_retain_grad_across_inplace(lib):
+    x = T(lib, [1.0, 2.0])
+    y = x * 2
+    seen = []
+    y.register_hook(lambda g: seen.append(("before", g.clone())))  # sees the grad of the old value
+    y.retain_grad()                                                  # follows the tensor
+    y.mul_(3)
+    y.register_hook(lambda g: seen.append(("after", g.clone())))
+    (y * lib.tensor([1.0, 10.0], dtype=lib.float64)).sum().backward()
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")
+        return seen, y.grad, x.grad
+
+
+def _retain_grad_view_inplace(lib):
+    x = T(lib, [[1.0, 2.0], [3.0, 4.0]])
+    y = x * 1
+    y.retain_grad()
+    y[0].mul_(5)
+    (y * y).sum().backward()
+    return y.grad, x.grad
+
+
 def _post_accumulate_hook(lib):
     x = T(lib, [1.0, 2.0])
     seen = []
@@ -481,7 +517,8 @@ def _post_accumulate_hook(lib):
 @pytest.mark.parametrize("case", [
     _retain_grad, _retain_grad_accumulates, _hook_leaf_modifies, _hook_nonleaf_modifies, _hook_remove,
     _hook_multi_use_leaf_fires_once, _hook_multi_use_nonleaf_fires_once, _hook_on_no_grad_tensor,
-    _hook_none_grad_not_called, _post_accumulate_hook,
+    _hook_none_grad_not_called, _hook_changes_dtype_or_shape, _hooks_and_retain_grad_across_inplace,
+    _retain_grad_view_inplace, _post_accumulate_hook,
 ], ids=lambda f: f.__name__.strip("_"))
 def test_hooks_and_retain_grad(case):
     both(case)

@@ -1,11 +1,14 @@
-"""The backward engine: an iterative walk over the recorded graph.
+"""The backward engine: an iterative walk over the recorded graph (no recursion anywhere:
+a chain of 100,000 ops is fine).
 
-1. Count, for every node reachable from the roots, how many edges lead into it
-   (an explicit stack, never recursion: a chain of 100,000 ops is fine).
-2. Run nodes whose dependants have all been run, summing the gradients that
-   arrive at each node's outputs in a dict of buffers.
-3. Leaves get their ``.grad`` from their AccumulateGrad node; saved tensors are
-   freed after a node runs unless ``retain_graph``.
+1. Nodes run in decreasing creation order (a heap on ``Node._seq``): every consumer
+   of a node's outputs was created after it, so when a node runs, all the gradients
+   for it have been summed in its buffer. Only nodes that receive a gradient run.
+2. Leaves get their ``.grad`` from their AccumulateGrad node: a fresh, writable
+   array that no other tensor shares (copied unless provably exclusive); saved
+   tensors are freed after a node runs unless ``retain_graph``.
+3. Gradients of user-defined Functions are checked against their inputs (count,
+   shape, dtype); tensor hooks may replace a gradient but not change its shape or dtype.
 
 Backward formulas run under no_grad unless ``create_graph=True``, in which case
 they record a graph of their own (higher-order gradients).
@@ -284,8 +287,19 @@ def _run_pre_hooks(node, grads):
             continue
         r = hook(grads[nr])
         if r is not None:
-            grads[nr] = r
+            grads[nr] = _checked_hook_result(hook, grads[nr], r)
     return grads
+
+
+def _checked_hook_result(hook, old, new):
+    """A tensor hook may replace the gradient, but not change its shape or dtype (as PyTorch)."""
+    if tuple(new.shape) != tuple(old.shape):
+        raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the size of value "
+                           f"(was {list(old.shape)} got {list(new.shape)})")
+    if new.dtype != old.dtype:
+        raise RuntimeError(f"hook '{getattr(hook, '__name__', hook)}' has changed the type of value "
+                           f"(was {old.dtype} got {new.dtype})")
+    return new
 
 
 def _retain(node, grads):
@@ -309,7 +323,7 @@ def _accumulate(leaf, g, create_graph):
         for hook in leaf._hooks:
             r = hook(g)
             if r is not None:
-                g = r
+                g = _checked_hook_result(hook, g, r)
     if g._data.shape != leaf._data.shape:
         g = g.sum_to_size(leaf._data.shape)
     if leaf.grad is None:
@@ -330,7 +344,7 @@ def _accumulate_raw(leaf, g, shared=False):
         for hook in leaf._hooks:
             r = hook(t)
             if r is not None:
-                t = r
+                t = _checked_hook_result(hook, t, r)
                 shared = True  # a hook's result may be a tensor its author keeps
         g = t._data
     if g.shape != leaf._data.shape:

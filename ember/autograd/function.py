@@ -98,6 +98,16 @@ class Node:
         return _RemovableHandle(self._pre_hooks, entry)
 
 
+def move_retained(t, old_node):
+    """After an in-place op gave ``t`` a new grad_fn: move its retain_grad() from ``old_node``."""
+    if old_node is None or old_node._retained is None:
+        return
+    keep = [(nr, ref) for nr, ref in old_node._retained if ref() is not t]
+    if len(keep) != len(old_node._retained):
+        old_node._retained = keep or None
+        t.retain_grad()
+
+
 class _RemovableHandle:
     def __init__(self, lst, item):
         self._lst, self._item = lst, item
@@ -240,29 +250,40 @@ def apply_builtin(cls, *tensors, **attrs):
     """Run a built-in op: forward on arrays, and record a node if any input needs grad.
 
     This is the hot path of every op: keep it lean (measure with benchmarks/).
+    When nothing is recorded, forward writes its notes into a per-op scratch node
+    instead of a fresh one (nobody reads them; creating and freeing a node per op
+    was a measurable share of small-op time).
     """
-    ctx = _new(cls)
     if len(tensors) == 1:
         x = tensors[0]
-        out = cls.forward(ctx, x._data, **attrs)
         if x.requires_grad and GradMode.enabled:
-            return _record(cls, ctx, tensors, out)
+            ctx = _new(cls)
+            return _record(cls, ctx, tensors, cls.forward(ctx, x._data, **attrs))
+        out = cls.forward(_scratch(cls), x._data, **attrs)
     else:
         d = tensors[0]._device
+        record = False
         for t in tensors:
             if t._device is not d:
                 tensors = _check_devices(cls, tensors)
-                break
-        out = cls.forward(ctx, *[t._data for t in tensors], **attrs)
-        if GradMode.enabled:
-            for t in tensors:
-                if t.requires_grad:
-                    return _record(cls, ctx, tensors, out)
+            if t.requires_grad:
+                record = True
+        if record and GradMode.enabled:
+            ctx = _new(cls)
+            return _record(cls, ctx, tensors, cls.forward(ctx, *[t._data for t in tensors], **attrs))
+        out = cls.forward(_scratch(cls), *[t._data for t in tensors], **attrs)
     if out.__class__ is tuple:
         return tuple([_wrap(o) for o in out])
     return _wrap(out)
 
 
+def _scratch(cls):
+    """The one node of ``cls`` that unrecorded calls share (its notes are never read back)."""
+    ctx = cls.__dict__.get("_scratch_ctx")
+    if ctx is None:
+        ctx = _new(cls)
+        type.__setattr__(cls, "_scratch_ctx", ctx)
+    return ctx
 _new = object.__new__
 
 # Every node gets a creation number. A node is created after the nodes of its inputs,

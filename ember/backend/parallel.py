@@ -11,6 +11,8 @@ import threading
 
 import numpy as np
 
+from ..threads import _Threads
+
 # Below this many multiply-adds the hand-off costs more than it saves.
 MIN_WORK = 1_500_000
 
@@ -62,7 +64,6 @@ def _get_workers(n):
 
 def matmul(a, b):
     """``a @ b`` on numpy arrays, split by rows over ember's threads when it pays."""
-    from ..threads import _Threads
     n = _Threads.split
     if n < 2 or a.ndim != 2 or b.ndim != 2 or a.dtype != b.dtype or a.dtype.kind != "f":
         return np.matmul(a, b)
