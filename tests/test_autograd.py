@@ -1242,3 +1242,16 @@ def test_inplace_through_view_of_leaf_raises():
                                                "in-place operation"):
             x[1:].mul_(2)
         assert x.tolist() == [1.0, 2.0, 3.0]
+
+
+def test_view_positions_locate_every_kind_of_view():
+    from ember.autograd.views import view_positions
+    b = np.arange(12.0).reshape(3, 4)
+    bt = np.arange(12.0).reshape(4, 3).T  # a non-contiguous base
+    for base in (b, bt):
+        for view in (base[1:], base[:, 1], base.T, base[::2, ::-1], base[1, 2:3], base[1:][0][1:]):
+            pos = view_positions(base, view)
+            assert pos is not None and pos.shape == view.shape
+            assert np.array_equal(base.ravel()[pos], view)
+    assert view_positions(b, np.zeros(3)) is None  # not inside the base's memory
+    assert view_positions(np.broadcast_to(np.ones(3), (2, 3)), np.ones(3)) is None  # ambiguous base

@@ -221,6 +221,22 @@ def _non_differentiable(lib):
     return v, i.tolist(), v.requires_grad, i.requires_grad, x.grad, v.grad_fn.gi_was
 
 
+def _non_differentiable_input_returned(lib):
+    class PassMark(lib.autograd.Function):
+        @staticmethod
+        def forward(ctx, x):
+            ctx.mark_non_differentiable(x)
+            return x, x * 2
+
+        @staticmethod
+        def backward(ctx, ga, gb):
+            return gb * 2
+    x = T(lib, [1.0, 2.0])
+    a, b = PassMark.apply(x)
+    b.sum().backward()
+    return a.requires_grad, b.requires_grad, a is x, x.grad
+
+
 def _no_materialize(lib):
     f = fns(lib)["NoMaterialize"]
     x = T(lib, [3.0, 1.0])
@@ -436,6 +452,29 @@ def _ctx_attributes_in_graph(lib):
     return name, node.k, len(node.saved_tensors)
 
 
+def _setup_context_style(lib):
+    class Mul(lib.autograd.Function):
+        @staticmethod
+        def forward(x, y, k):
+            return x * y * k
+
+        @staticmethod
+        def setup_context(ctx, inputs, output):
+            x, y, k = inputs
+            ctx.save_for_backward(x, y)
+            ctx.k = k
+
+        @staticmethod
+        def backward(ctx, g):
+            x, y = ctx.saved_tensors
+            return g * y * ctx.k, g * x * ctx.k, None
+    x, y = T(lib, [1.0, 2.0]), T(lib, [3.0, 4.0])
+    z = Mul.apply(x, y, 2.0)
+    gx, gy = lib.autograd.grad(z.sum(), [x, y], create_graph=True)
+    (gx * gy).sum().backward()
+    return z, gx, gy, x.grad, y.grad
+
+
 def _anomaly_names_custom(lib):
     class NaNGrad(lib.autograd.Function):
         @staticmethod
@@ -456,11 +495,12 @@ def _anomaly_names_custom(lib):
 
 @pytest.mark.parametrize("case", [
     _save_and_nontensor_args, _needs_input_grad, _used_twice, _two_outputs_both_used, _two_outputs_one_used,
-    _non_differentiable, _no_materialize, _materialize_default, _none_grad_returned, _returns_input, _mark_dirty,
+    _non_differentiable, _non_differentiable_input_returned, _no_materialize, _materialize_default,
+    _none_grad_returned, _returns_input, _mark_dirty,
     _in_no_grad, _no_input_requires_grad, _saved_output, _saved_freed, _saved_modified_inplace, _double_backward,
     _once_differentiable_first_order, _once_differentiable_refuses_double, _wrong_number_of_grads,
     _wrong_shape_grad, _broadcastable_grad_is_reduced, _grad_dtype_follows_input, _ctx_attributes_in_graph,
-    _anomaly_names_custom,
+    _setup_context_style, _anomaly_names_custom,
 ], ids=lambda f: f.__name__.strip("_"))
 def test_custom_function(case):
     both(case)

@@ -176,6 +176,12 @@ class Function(Node):
 
     vjp = backward
 
+    @staticmethod
+    def setup_context(ctx, inputs, output):
+        """PyTorch 2's split style: ``forward(*args)`` without ctx, then ``setup_context`` saves
+        what backward needs. Override it to use that style."""
+        raise NotImplementedError("setup_context is not overridden")
+
     @classmethod
     def apply(cls, *args, **kwargs):
         return _apply_custom(cls, args, kwargs)
@@ -414,7 +420,11 @@ def _apply_custom(cls, args, kwargs):
     prev = GradMode.enabled
     GradMode.enabled = False
     try:
-        out = cls.forward(ctx, *args, **kwargs)
+        if cls.setup_context is Function.setup_context:
+            out = cls.forward(ctx, *args, **kwargs)
+        else:  # forward(*args) plus setup_context(ctx, inputs, output)
+            out = cls.forward(*args, **kwargs)
+            cls.setup_context(ctx, args, out)
     finally:
         GradMode.enabled = prev
     is_tuple = isinstance(out, tuple)
@@ -436,10 +446,11 @@ def _apply_custom(cls, args, kwargs):
         if not isinstance(o, Tensor):
             results.append(o)
             continue
-        if id(o) in input_ids and id(o) not in dirty:
+        nd, is_dirty = id(o) in non_diff, id(o) in dirty
+        if id(o) in input_ids and not is_dirty:
             o = o.view_as(o) if not record else _wrap(o._data)
-        if record and id(o) not in non_diff:
-            if id(o) in dirty:
+        if record and not nd:
+            if is_dirty:
                 o.grad_fn, o.requires_grad, o._out_nr = ctx, True, i
                 o._ver[0] += 1
             else:

@@ -49,7 +49,8 @@ def view_positions(base, view):
         order = np.argsort(ob, kind="stable")
         sorted_ob = ob[order]
         loc = np.searchsorted(sorted_ob, ov)
-        if ov.size and (loc.max() >= sorted_ob.size or not np.array_equal(sorted_ob[np.minimum(loc, sorted_ob.size - 1)], ov)):
+        if ov.size and (loc.max() >= sorted_ob.size
+                        or not np.array_equal(sorted_ob[np.minimum(loc, sorted_ob.size - 1)], ov)):
             return None
         if np.unique(sorted_ob).size != sorted_ob.size:
             return None
