@@ -17,11 +17,13 @@ def set_num_threads(n):
     if n < 1:
         raise ValueError(f"set_num_threads: expected a positive number of threads, got {n}")
     _Threads.n = n
-    _Threads.split = n
-    # ember splits large products over its own threads (backend/parallel.py); BLAS
-    # threads on top of those would oversubscribe the cores.
+    # Products run on numpy's BLAS with n threads: its workers wait by spinning, so a
+    # hand-off costs microseconds. ember's own row split (backend/parallel.py) pays a
+    # Python thread wake-up (~80 us measured here) per product, more than it saves at
+    # everyday sizes, so it stays off unless EMBER_MATMUL_SPLIT asks for it.
+    _Threads.split = n if os.environ.get("EMBER_MATMUL_SPLIT") == "1" else 1
     from .backend import blas
-    blas.set_threads(1 if n > 1 else n)
+    blas.set_threads(n if _Threads.split == 1 else 1)
 
 
 def get_num_threads():
