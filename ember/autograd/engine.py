@@ -77,18 +77,18 @@ def _run(roots_with_grads, retain_graph, create_graph, capture=None, accumulate=
         buf = buffers.get(node)
         if buf is None:
             buf = buffers[node] = [None] * node.n_outputs
-            heappush(heap, (-node._seq, id(node), node))
+            heappush(heap, (-node._seq, node))  # creation numbers are unique: nodes never compared
         buf[nr] = _sum_grads(buf[nr], g)
     needed = None
     if capture is not None:
-        needed = _needed_nodes([h[2] for h in heap], {key[0] for key in capture})
+        needed = _needed_nodes([h[1] for h in heap], {key[0] for key in capture})
     observe = capture is not None
     anomaly = GradMode.anomaly
     prev_mode = GradMode.enabled
     GradMode.enabled = create_graph
     try:
         while heap:
-            node = heappop(heap)[2]
+            node = heappop(heap)[1]
             grads = buffers.pop(node)
             if needed is not None and node not in needed:
                 continue
@@ -97,7 +97,10 @@ def _run(roots_with_grads, retain_graph, create_graph, capture=None, accumulate=
             if node.__class__ is AccumulateGrad:
                 leaf = node._variable()
                 if accumulate and grads[0] is not None and leaf is not None:
-                    _accumulate(leaf, grads[0], create_graph)
+                    if raw:
+                        _accumulate_raw(leaf, grads[0])
+                    else:
+                        _accumulate(leaf, grads[0], True)
                 continue
             if node.n_outputs == 1:
                 fast = node.fast_backward if raw else None
@@ -125,7 +128,7 @@ def _run(roots_with_grads, retain_graph, create_graph, capture=None, accumulate=
                     else:
                         buf = buffers[child] = [None] * child.n_outputs
                         buf[edge[1]] = g
-                    heappush(heap, (-child._seq, id(child), child))
+                    heappush(heap, (-child._seq, child))
                 else:
                     nr = edge[1]
                     buf[nr] = g if buf[nr] is None else buf[nr] + g
@@ -369,23 +372,19 @@ def _accumulate_raw(leaf, g, shared=False):
 
 
 # References to a fresh gradient array when it reaches _accumulate_raw: the engine's
-# buffer list, _accumulate's and _accumulate_raw's arguments, getrefcount's own (4 on
+# buffer list, _accumulate_raw's argument, getrefcount's own (3 on
 # CPython 3.10-3.13). Measured, not assumed: an interpreter that borrows references
-# (3.14's LOAD_FAST_BORROW) counts fewer, and a hard-coded 4 would then let a leaf take
+# (3.14's LOAD_FAST_BORROW) counts fewer, and a hard-coded 3 would then let a leaf take
 # an array someone else still holds.
 def _measure_raw_refs():
     def accumulate_raw(leaf, g, shared=False):
         return sys.getrefcount(g)
 
-    def accumulate(leaf, g, create_graph):
-        if not create_graph:
-            return accumulate_raw(leaf, g)
-
     grads = [bytearray(1)]  # any fresh object: the engine's buffer list holds the array the same way
-    return accumulate(None, grads[0], False)
+    return accumulate_raw(None, grads[0])
 
 
-_RAW_REFS = min(_measure_raw_refs(), 4)
+_RAW_REFS = min(_measure_raw_refs(), 3)
 
 
 # --- public entry points ----------------------------------------------------

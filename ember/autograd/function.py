@@ -27,8 +27,11 @@ class Node:
     """A recorded op. Holds the edges to the nodes of its inputs and what backward needs.
 
     ``next`` is a tuple with one entry per input: ``(node, output_nr)`` for inputs
-    that require grad, else None.
+    that require grad, else None. ``_seq`` is the node's creation number.
     """
+
+    # Set on every recorded node, so slots (no defaults); the rest defaults on the class.
+    __slots__ = ("next", "_seq", "__dict__", "__weakref__")
 
     # ``_saved``: tuple of (tensor, version) pairs, or None once freed; ``_freed`` tells the two apart.
     _saved = ()
@@ -296,7 +299,6 @@ _new = object.__new__
 # so running nodes in decreasing order of this number visits every consumer of a
 # gradient before its producer: the engine needs no dependency count.
 next_seq = itertools.count(1).__next__
-Node._seq = 0
 
 
 def _record(cls, ctx, tensors, out):
