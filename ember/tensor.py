@@ -247,7 +247,7 @@ def _to_tensor_like(x, like, opname):
 
 def _float_result(x):
     """Integer inputs of float-only math (exp, sqrt, true division) become the default float dtype."""
-    if x.dtype.is_floating_point:
+    if x._data.dtype.kind == "f":
         return x
     return x.to(_dt.get_default_dtype())
 
@@ -2223,6 +2223,9 @@ for _n in _elementwise_inplace:
 
 def _check_sub(a, b):
     """PyTorch refuses subtraction with bool operands (a mask minus something is almost always a bug)."""
+    if a._data.dtype.kind != "b" and not (b.__class__ is Tensor and b._data.dtype.kind == "b") and \
+            b.__class__ is not _py_bool and not isinstance(b, (np.bool_, Tensor)):
+        return
     if a.dtype is _dt.bool or (b.dtype is _dt.bool if isinstance(b, Tensor) else isinstance(b, (_py_bool, np.bool_))):
         if a.dtype is _dt.bool and isinstance(b, Tensor) and b.dtype is _dt.bool:
             raise RuntimeError("Subtraction, the `-` operator, with two bool tensors is not supported. Use the `^` "
