@@ -821,7 +821,7 @@ class Tensor:
         if self._data.size != 1:
             raise RuntimeError(f"a Tensor with {self._data.size} elements cannot be converted to Scalar "
                                f"(item() of a tensor of shape {list(self.shape)}); index it or reduce it first")
-        return self._data.reshape(()).item() if self._device is CPU else to_host(self._data).reshape(()).item()
+        return self._data.item() if self._device is CPU else to_host(self._data).item()
 
     def tolist(self):
         """The values as (nested) Python lists of numbers."""
@@ -1878,6 +1878,15 @@ class Tensor:
         return I.GetItem.apply(self, key=key)
 
     def __setitem__(self, key, value):
+        if key.__class__ is Tensor and value.__class__ in (_py_int, _py_float) and not (
+                self.requires_grad and GradMode.enabled):
+            m = key._data
+            if m.dtype.kind == "b" and m.shape == self._data.shape and key._device is self._device \
+                    and self._data.dtype.kind == "f":
+                # the seed's grad_h[h < 0] = 0: a same-shape mask and a number, nothing to record
+                self._data[m] = value
+                self._ver[0] += 1
+                return
         k = _convert_key(key, self)
         if isinstance(value, Tensor):
             if value._device != self._device:

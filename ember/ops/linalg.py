@@ -4,12 +4,13 @@ import numpy as np
 
 from ..backend import xp_of
 from ..backend.parallel import matmul as _cpu_matmul
+from ..threads import _Threads
 
 
 def matmul_arrays(a, b):
-    """The array product; large 2-D CPU products are split over ember's threads."""
+    """The array product; with EMBER_MATMUL_SPLIT, large 2-D CPU products are split over threads."""
     if a.__class__ is np.ndarray:
-        return _cpu_matmul(a, b)
+        return np.matmul(a, b) if _Threads.split < 2 else _cpu_matmul(a, b)
     return xp_of(a).matmul(a, b)
 from .elementwise import Op, sum_to
 

@@ -29,6 +29,8 @@ class Sum(Op):
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         ctx.in_shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
+        if dim is None and dtype is None and not keepdim and x.dtype.kind == "f" and x.dtype.itemsize > 2:
+            return x.sum()  # the common full sum, without keyword plumbing
         return _acc(x.sum, x, dtype, axis=dim, keepdims=keepdim)
 
     @staticmethod
