@@ -221,7 +221,7 @@ def _binary(cls, a, b, opname):
 
 def _rbinary(cls, a, b, opname):
     """``b op a`` where ``b`` is a scalar or array-like (the reflected operators)."""
-    if isinstance(b, _SCALAR_TYPES):
+    if b.__class__ is _py_float or isinstance(b, _SCALAR_TYPES):
         scalar_cls = E.RSCALAR_OPS.get(cls)
         if scalar_cls is not None:
             a, b = _scalar_operand(a, b)
@@ -1253,6 +1253,9 @@ class Tensor:
 
     def clamp(self, min=None, max=None):
         """Clamp values into [min, max]; either bound may be None, a number or a tensor."""
+        if max is None and min.__class__ is _py_int or min.__class__ is _py_float and max is None:
+            if self._data.dtype.kind == "f":
+                return E.Clamp.apply(self, min=min, max=None)  # the seed's h.clamp(min=0)
         if min is None and max is None:
             raise RuntimeError("torch.clamp: At least one of 'min' or 'max' must not be None")
         if isinstance(min, Tensor) or isinstance(max, Tensor):
@@ -1664,9 +1667,12 @@ class Tensor:
 
     def t(self):
         """Transpose of a tensor of at most 2 dimensions."""
-        if self.ndim > 2:
+        nd = self._data.ndim
+        if nd == 2:
+            return self._view_of(M.Permute.apply(self, dims=(1, 0)))
+        if nd > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
-        if self.ndim < 2:
+        if nd < 2:
             return self._view_of(M.Reshape.apply(self, shape=self._data.shape))
         return self._view_of(M.Permute.apply(self, dims=(1, 0)))
 
