@@ -75,13 +75,14 @@ def test_fast_backward_equals_tensor_backward(name):
         np.testing.assert_allclose(f.numpy(), s.detach().numpy(), rtol=1e-12, atol=1e-12)
 
 
-def test_parallel_matmul_equals_numpy():
+def test_split_matmul_equals_numpy(monkeypatch):
+    """The opt-in row split (EMBER_MATMUL_SPLIT=1) computes the same product, rows from every thread."""
     a = rng.standard_normal((301, 1000)).astype(np.float32)
     b = rng.standard_normal((1000, 97)).astype(np.float32)
-    old = ember.get_num_threads()
-    try:
-        ember.set_num_threads(2)
-        got = parallel.matmul(a, b)
-    finally:
-        ember.set_num_threads(old)
+    monkeypatch.setattr(parallel._Threads, "split", 3)
+    used = []
+    real = np.matmul
+    monkeypatch.setattr(parallel.np, "matmul", lambda x, y, **kw: used.append(x.shape[0]) or real(x, y, **kw))
+    got = parallel.matmul(a, b)
+    assert sorted(used) == [100, 100, 101]  # three row blocks, one per thread
     np.testing.assert_allclose(got, a @ b, rtol=1e-5, atol=1e-4)
