@@ -82,7 +82,32 @@ class _DecoratorContextManager:
         return self._prev.pop()
 
 
-class no_grad(_DecoratorContextManager):
+class _FixedGradMode(_DecoratorContextManager):
+    """A switch to one fixed grad mode (``_mode``), usable with or without parentheses as a decorator."""
+    _mode = None
+
+    def __new__(cls, orig_func=None):
+        self = super().__new__(cls)
+        if orig_func is not None:
+            # ``@no_grad`` without parentheses: PyTorch allows it too.
+            if not callable(orig_func):
+                raise TypeError(f"{cls.__name__}() takes no arguments, got {orig_func!r}")
+            return self(orig_func)
+        return self
+
+    def __init__(self, orig_func=None):
+        pass
+
+    def __enter__(self):
+        self._push(GradMode.enabled)
+        GradMode.enabled = self._mode
+
+    def __exit__(self, *exc):
+        GradMode.enabled = self._pop()
+        return False
+
+
+class no_grad(_FixedGradMode):
     """Context manager (and decorator) that disables gradient recording.
 
     Results computed inside have ``requires_grad=False`` even when inputs require grad.
@@ -91,49 +116,12 @@ class no_grad(_DecoratorContextManager):
         >>> with ember.no_grad():
         ...     w -= lr * w.grad
     """
-
-    def __new__(cls, orig_func=None):
-        self = super().__new__(cls)
-        if orig_func is not None:
-            # ``@no_grad`` without parentheses: PyTorch allows it too.
-            if not callable(orig_func):
-                raise TypeError(f"no_grad() takes no arguments, got {orig_func!r}")
-            return self(orig_func)
-        return self
-
-    def __init__(self, orig_func=None):
-        pass
-
-    def __enter__(self):
-        self._push(GradMode.enabled)
-        GradMode.enabled = False
-
-    def __exit__(self, *exc):
-        GradMode.enabled = self._pop()
-        return False
+    _mode = False
 
 
-class enable_grad(_DecoratorContextManager):
+class enable_grad(_FixedGradMode):
     """Context manager (and decorator) that enables gradient recording inside ``no_grad``."""
-
-    def __new__(cls, orig_func=None):
-        self = super().__new__(cls)
-        if orig_func is not None:
-            if not callable(orig_func):
-                raise TypeError(f"enable_grad() takes no arguments, got {orig_func!r}")
-            return self(orig_func)
-        return self
-
-    def __init__(self, orig_func=None):
-        pass
-
-    def __enter__(self):
-        self._push(GradMode.enabled)
-        GradMode.enabled = True
-
-    def __exit__(self, *exc):
-        GradMode.enabled = self._pop()
-        return False
+    _mode = True
 
 
 class set_grad_enabled(_DecoratorContextManager):
