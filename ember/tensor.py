@@ -417,8 +417,6 @@ def _convert_key(key, x):
     out = []
     dim = 0
     xp = xp_of(x._data)
-    n_real = builtins.sum(1 for k in key if k is not None and k is not Ellipsis
-                          and not (isinstance(k, Tensor) and k.dtype is _dt.bool and False))
     for k in key:
         if isinstance(k, Tensor):
             if k._device != x._device and not (k._device.type == "cpu"):
@@ -525,9 +523,7 @@ class Tensor:
         self = object.__new__(cls)
         if args and isinstance(args[0], Tensor):
             data = args[0]._data
-        elif args and isinstance(args[0], (list, tuple, np.ndarray)) and not (
-                len(args) == 1 and isinstance(args[0], tuple) and all(isinstance(a, _py_int) for a in args[0])
-                and False):
+        elif args and isinstance(args[0], (list, tuple, np.ndarray)):
             data = np.asarray(args[0], dtype=_dt.get_default_dtype().np)
         else:
             data = np.empty(_shape_args(args), dtype=_dt.get_default_dtype().np) if args else \
@@ -2064,9 +2060,8 @@ class Tensor:
             value = value.item()
         if GradMode.enabled and self.requires_grad:
             _check_inplace(self, "fill_", self.dtype)
-            return _commit_inplace(self, full_like(self, value).detach() * 1 + self * 0 if False else
-                                   _Fill.apply(_graph_alias(self) if self.grad_fn is not None else self,
-                                               value=value))
+            return _commit_inplace(self, _Fill.apply(_graph_alias(self) if self.grad_fn is not None else self,
+                                                     value=value))
         self._data.fill(value)
         self._ver[0] += 1
         return self
@@ -2732,7 +2727,7 @@ def _expand_ellipsis(eq, operands):
             k = op.ndim - (len(s) - 3)
             s = s.replace("...", ell[nell - k:])
         new_ins.append(s)
-    out = out.replace("...", ell) if "..." in out else (ell + out if "->" in eq and out == "" and False else out)
+    out = out.replace("...", ell)
     return ",".join(new_ins) + "->" + out
 
 
