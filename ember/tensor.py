@@ -245,6 +245,15 @@ def _to_tensor_like(x, like, opname):
     raise TypeError(f"{opname}: unsupported operand type {type(x).__name__} (expected a Tensor or a number)")
 
 
+def _named(t, name):
+    """Give the node that just produced ``t`` PyTorch's name for the user-level op (bookkeeping
+    only: several user ops share one primitive, e.g. t/transpose/permute)."""
+    fn = t.grad_fn
+    if fn is not None:
+        fn.grad_name = name
+    return t
+
+
 def _float_result(x):
     """Integer inputs of float-only math (exp, sqrt, true division) become the default float dtype."""
     if x._data.dtype.kind == "f":
@@ -501,6 +510,9 @@ def _check_index_array(a, x, dim):
         if lo < -size or hi >= size:
             bad = hi if hi >= size else lo
             raise IndexError(f"index {bad} is out of bounds for dimension {dim} with size {size}")
+
+
+_FULL = _py_slice(None)
 
 
 def _is_basic_key(key):
@@ -1428,7 +1440,7 @@ class Tensor:
         dims = _norm_dims(dim, x.ndim)
         n = x.numel() if dims is None else math.prod(x.shape[d] for d in dims)
         s = R.Sum.apply(x, dim=dims, keepdim=keepdim)
-        return s / n if n else s * float("nan")
+        return _named(s / n if n else s * float("nan"), "MeanBackward0" if dim is None else "MeanBackward1")
 
     def nanmean(self, dim=None, keepdim=False):
         m = ~self.isnan()
@@ -1448,7 +1460,8 @@ class Tensor:
             if self.numel() == 0:
                 raise RuntimeError(f"{name}(): Expected reduction dim to be specified for input.numel() == 0. "
                                    "Specify the reduction dim with the 'dim' argument.")
-            return R.Amax.apply(self, dim=None, keepdim=False, is_min=is_min)
+            return _named(R.Amax.apply(self, dim=None, keepdim=False, is_min=is_min),
+                          "MinBackward1" if is_min else "MaxBackward1")
         if isinstance(dim, Tensor):
             return self.minimum(dim) if is_min else self.maximum(dim)
         d = _norm_dim(dim, self.ndim)
@@ -1508,16 +1521,16 @@ class Tensor:
         centered = self - self.mean(dims if dims is not None else None, keepdim=True)
         sq = (centered * centered).sum(dims, keepdim=keepdim)
         # n <= correction divides by zero, as in PyTorch: inf, or nan where sq is 0
-        return sq / builtins.max(n - correction, 0)
+        return _named(sq / builtins.max(n - correction, 0), "VarBackward0")
 
     def std(self, dim=None, unbiased=None, keepdim=False, *, correction=None):
-        return self.var(dim, unbiased, keepdim, correction=correction).sqrt()
+        return _named(self.var(dim, unbiased, keepdim, correction=correction).sqrt(), "StdBackward0")
 
     def norm(self, p="fro", dim=None, keepdim=False, dtype=None):
         """Vector p-norm over all elements or ``dim`` ('fro' and 2 are the Euclidean norm)."""
         x = self if dtype is None else self.to(dtype)
         if p == "fro" or p == 2 or p is None:
-            return (x * x).sum(dim, keepdim).sqrt()
+            return _named((x * x).sum(dim, keepdim).sqrt(), "LinalgVectorNormBackward0")
         if p == float("inf"):
             return x.abs().amax(() if dim is None else dim, keepdim)
         if p == float("-inf"):
@@ -1632,12 +1645,13 @@ class Tensor:
         else:
             dims = _norm_dims(dim, self.ndim) or ()
             shape = tuple(s for i, s in enumerate(self.shape) if not (i in dims and s == 1))
-        return self._view_of(M.Reshape.apply(self, shape=shape))
+        return self._view_of(_named(M.Reshape.apply(self, shape=shape),
+                                    "SqueezeBackward0" if dim is None else "SqueezeBackward1"))
 
     def unsqueeze(self, dim):
         d = _norm_dim(dim, self.ndim + 1)
         shape = self.shape[:d] + (1,) + self.shape[d:]
-        return self._view_of(M.Reshape.apply(self, shape=tuple(shape)))
+        return self._view_of(_named(M.Reshape.apply(self, shape=tuple(shape)), "UnsqueezeBackward0"))
 
     def permute(self, *dims):
         dims = _shape_args(dims, "permute")
@@ -1657,7 +1671,7 @@ class Tensor:
         d0, d1 = _norm_dim(dim0, n), _norm_dim(dim1, n)
         dims = list(range(n))
         dims[d0], dims[d1] = dims[d1], dims[d0]
-        return self._view_of(M.Permute.apply(self, dims=tuple(dims)))
+        return self._view_of(_named(M.Permute.apply(self, dims=tuple(dims)), "TransposeBackward0"))
 
     swapaxes = swapdims = transpose
 
@@ -1665,7 +1679,10 @@ class Tensor:
         """Transpose of a tensor of at most 2 dimensions."""
         nd = self._data.ndim
         if nd == 2:
-            return self._view_of(M.Permute.apply(self, dims=(1, 0)))
+            out = M.Permute.apply(self, dims=(1, 0))
+            if out.grad_fn is not None:
+                out.grad_fn.grad_name = "TBackward0"
+            return self._view_of(out)
         if nd > 2:
             raise RuntimeError(f"t() expects a tensor with <= 2 dimensions, but self is {self.ndim}D")
         if nd < 2:
@@ -1874,6 +1891,15 @@ class Tensor:
         out = I.GetItem.apply(self, key=k)
         if _is_basic_key(k):
             self._view_of(out)
+            if out.grad_fn is not None:
+                # PyTorch names a basic index by its last step: an int selects, a slice slices
+                last = next((e for e in reversed(k) if e is not Ellipsis and e != _FULL), None)
+                if last is None or isinstance(last, _py_slice):
+                    out.grad_fn.grad_name = "SliceBackward0"
+                elif isinstance(last, _py_int):
+                    out.grad_fn.grad_name = "SelectBackward0"
+                else:
+                    out.grad_fn.grad_name = "UnsqueezeBackward0"
         return out
 
     def _getitem_key(self, key):
@@ -1985,7 +2011,7 @@ class Tensor:
                                f"{mask.dtype if isinstance(mask, Tensor) else type(mask).__name__}")
         if not isinstance(value, Tensor):
             value = _scalar_tensor(value, self)
-        return where(mask, value.to(self.dtype), self)
+        return _named(where(mask, value.to(self.dtype), self), "MaskedFillBackward0")
 
     def masked_select(self, mask):
         a, m = broadcast_tensors(self, mask)
@@ -2773,7 +2799,7 @@ def stack(tensors, dim=0, *, out=None):
             raise RuntimeError(f"stack expects each tensor to be equal size, but got {list(shape)} at entry 0 "
                                f"and {list(t.shape)} at entry {i}")
     d = _norm_dim(dim, len(shape) + 1)
-    return cat([t.unsqueeze(d) for t in tensors], d)
+    return _named(cat([t.unsqueeze(d) for t in tensors], d), "StackBackward0")
 
 
 def broadcast_tensors(*tensors):

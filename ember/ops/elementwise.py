@@ -279,6 +279,7 @@ class Trunc(_ZeroGrad):
 
 
 class Clamp(Op):
+    grad_name = "ClampBackward1"
     """clamp with Python-number bounds (either may be None)."""
     save_inputs = (0,)
 
@@ -307,6 +308,7 @@ class Clamp(Op):
 
 
 class ClampTensor(Op):
+    grad_name = "ClampBackward1"
     """clamp with tensor bounds: x, lo, hi broadcast; ``has_min``/``has_max`` say which bounds are real.
 
     Values on a bound pass their gradient to x; a bound gets the gradient where it is the result
@@ -348,6 +350,7 @@ class ClampTensor(Op):
 
 
 class Cast(Op):
+    grad_name = "ToCopyBackward0"
     """Change dtype; the gradient is cast back to the input's dtype."""
 
     @staticmethod
@@ -432,6 +435,7 @@ class Div(Op):
 
 
 class Pow(Op):
+    grad_name = "PowBackward1"
     """a ** b for two tensors (b may be a 0-d tensor made from a scalar)."""
     save_inputs = (0, 1)
     save_output = True
@@ -472,6 +476,7 @@ def _int_pow(xp, a, b):
 
 
 class PowScalar(Op):
+    grad_name = "PowBackward0"
     """x ** p for a Python-number exponent p (the common case: cheaper backward)."""
     save_inputs = (0,)
 
@@ -496,6 +501,7 @@ class PowScalar(Op):
 
 
 class RPowScalar(Op):
+    grad_name = "PowBackward2"
     """s ** x for a Python-number base s."""
     save_inputs = (0,)
     save_output = True

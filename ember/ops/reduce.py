@@ -26,6 +26,9 @@ def _unsqueeze_back(g, in_shape, dims, keepdim):
 
 
 class Sum(Op):
+    def name(self):
+        return "SumBackward0" if self.dim is None else "SumBackward1"
+
     @staticmethod
     def forward(ctx, x, dim=None, keepdim=False, dtype=None):
         ctx.in_shape, ctx.dim, ctx.keepdim = x.shape, dim, keepdim
