@@ -3,7 +3,7 @@
 Numbers come from numpy's PCG64 on the host and are copied to the device.
 (A counter-based generator shared by CPU and CUDA is a later issue.)
 """
-import builtins
+
 
 import numpy as np
 

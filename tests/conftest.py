@@ -8,7 +8,17 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from helpers import DEVICES, skip_unless_device  # noqa: E402
 
+from ember.autograd.grad_mode import GradMode  # noqa: E402
+
 torch.set_num_threads(1)
+
+
+@pytest.fixture(autouse=True)
+def _restore_modes():
+    """A test that fails inside no_grad() or detect_anomaly() must not leak the mode into the next."""
+    before = (GradMode.enabled, GradMode.inference, GradMode.anomaly)
+    yield
+    GradMode.enabled, GradMode.inference, GradMode.anomaly = before
 
 
 @pytest.fixture(params=DEVICES)

@@ -207,6 +207,7 @@ def check_raises(torch_fn, ember_fn=None, shapes=((3, 4),), dtype="float32", mat
     if match is not None:
         e_info.match(match)
     return e_info
+    return e_info
 
 
 def cases(*entries):
@@ -222,3 +223,17 @@ def check_like_torch(torch_fn, shapes=((3, 4),), dtype="float32", **kw):
     except Exception:  # noqa: BLE001 - the type is compared by check_raises
         return check_raises(torch_fn, shapes=shapes, dtype=dtype, device=kw.get("device", "cpu"))
     return check(torch_fn, shapes=shapes, dtype=dtype, **kw)
+
+
+def same_error(fn, match=None):
+    """Both frameworks raise; ember's exception is (a subclass of) torch's, its message matches ``match``.
+    Returns ember's exception info."""
+    with pytest.raises(Exception) as t_info:
+        fn(torch)
+    with pytest.raises(Exception) as e_info:
+        fn(ember)
+    assert issubclass(e_info.type, t_info.type), \
+        f"ember raised {e_info.type.__name__}({e_info.value}), torch raised {t_info.type.__name__}({t_info.value})"
+    if match is not None:
+        e_info.match(match)
+    return e_info

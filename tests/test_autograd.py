@@ -6,7 +6,6 @@ Most cases are a function of ``lib`` (torch or ember) run on both; ``both`` comp
 what they return (tensors by value, everything else exactly).
 """
 import gc
-import math
 import subprocess
 import sys
 import time
@@ -20,13 +19,6 @@ import ember
 from ember.autograd.grad_mode import GradMode
 
 torch.set_num_threads(1)
-
-
-@pytest.fixture(autouse=True)
-def _restore_modes():
-    before = (GradMode.enabled, GradMode.inference, GradMode.anomaly)
-    yield
-    GradMode.enabled, GradMode.inference, GradMode.anomaly = before
 
 
 def _plain(v):

@@ -10,16 +10,8 @@ import pytest
 import torch
 
 import ember
-from ember.autograd.grad_mode import GradMode
 
 torch.set_num_threads(1)
-
-
-@pytest.fixture(autouse=True)
-def _restore_modes():
-    before = (GradMode.enabled, GradMode.inference, GradMode.anomaly)
-    yield
-    GradMode.enabled, GradMode.inference, GradMode.anomaly = before
 
 
 def _plain(v):

@@ -12,7 +12,7 @@ import pytest
 import torch
 
 import ember
-from helpers import assert_same, skip_unless_device
+from helpers import assert_same, same_error, skip_unless_device
 
 torch.set_num_threads(1)
 
@@ -42,16 +42,6 @@ def same(fn, device="cpu", atol=None, rtol=None):
     return e
 
 
-def same_error(fn, match=None):
-    """Both frameworks raise; ember's exception is (a subclass of) torch's, its message matches ``match``."""
-    with pytest.raises(Exception) as t_info:
-        fn(torch)
-    with pytest.raises(Exception) as e_info:
-        fn(ember)
-    assert issubclass(e_info.type, t_info.type), \
-        f"ember raised {e_info.type.__name__}({e_info.value}), torch raised {t_info.type.__name__}({t_info.value})"
-    if match is not None:
-        e_info.match(match)
 
 
 @pytest.fixture

@@ -8,7 +8,7 @@ import pytest
 import torch
 
 import ember
-from helpers import assert_same, skip_unless_device
+from helpers import assert_same, same_error, skip_unless_device
 
 torch.set_num_threads(1)
 
@@ -19,18 +19,6 @@ def data(L, dt="float32"):
     if dt == "bool":
         return L.tensor([[True, False, True], [False, False, True]])
     return L.tensor([[0, 1, 2], [3, 4, 5]], dtype=getattr(L, dt))
-
-
-def same_error(fn, match=None):
-    with pytest.raises(Exception) as t_info:
-        fn(torch)
-    with pytest.raises(Exception) as e_info:
-        fn(ember)
-    assert issubclass(e_info.type, t_info.type), \
-        f"ember raised {e_info.type.__name__}({e_info.value}), torch raised {t_info.type.__name__}({t_info.value})"
-    if match is not None:
-        e_info.match(match)
-    return e_info
 
 
 # --- numpy() and __array__ ----------------------------------------------------------------------------------

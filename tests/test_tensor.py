@@ -9,7 +9,7 @@ import pytest
 import torch
 
 import ember
-from helpers import assert_same
+from helpers import assert_same, same_error
 
 torch.set_num_threads(1)
 
@@ -46,15 +46,6 @@ def same(fn):
         assert type(e) is type(t) and e == t, f"ember {e!r} != torch {t!r}"
 
 
-def same_error(fn, match=None):
-    with pytest.raises(Exception) as t_info:
-        fn(torch)
-    with pytest.raises(Exception) as e_info:
-        fn(ember)
-    assert issubclass(e_info.type, t_info.type), \
-        f"ember raised {e_info.type.__name__}({e_info.value}), torch raised {t_info.type.__name__}({t_info.value})"
-    if match is not None:
-        e_info.match(match)
 
 
 def x23(L):
