@@ -330,9 +330,39 @@ def _commit_inplace_view(self, base, result):
     base.requires_grad, base.grad_fn, base._out_nr = True, new_base.grad_fn, new_base._out_nr
     new_view = I.GetItem.apply(new_flat, key=key)
     self.requires_grad, self.grad_fn, self._out_nr = True, new_view.grad_fn, new_view._out_nr
+    self._base_fn = base.grad_fn
     _fn.move_retained(base, old_base_fn)
     _fn.move_retained(self, old_fn)
     return self
+
+
+def refresh_view(view):
+    """Bring a view's graph node up to date after its base was changed in place.
+
+    ``y = x * 1; v = y[0]; y.mul_(2)``: ``v`` still points at the node of the old ``y``.
+    Before ``v`` feeds a recorded op, it becomes ``y``'s elements at ``v``'s positions
+    under ``y``'s current node (PyTorch regenerates such views the same way).
+    """
+    base = view._base
+    if base.grad_fn is view._base_fn or not base.requires_grad:
+        return
+    from .autograd.views import view_positions
+    pos = view_positions(base._data, view._data)
+    view._base_fn = base.grad_fn
+    if pos is None:
+        return
+    with _grad_enabled():
+        fresh = I.GetItem.apply(M.Reshape.apply(base, shape=(base._data.size,)), key=(pos,))
+    view.requires_grad, view.grad_fn, view._out_nr = True, fresh.grad_fn, fresh._out_nr
+
+
+class _grad_enabled:
+    def __enter__(self):
+        self.prev = GradMode.enabled
+        GradMode.enabled = True
+
+    def __exit__(self, *e):
+        GradMode.enabled = self.prev
 
 
 def _commit_inplace(self, result):
@@ -559,6 +589,7 @@ class Tensor:
     _hooks = None
     _post_acc_hooks = None
     _base = None
+    _base_fn = None
     _leaf_of = None
 
     # --- autograd bookkeeping ---------------------------------------------------
@@ -1584,9 +1615,11 @@ class Tensor:
 
     # --- shape and movement ------------------------------------------------------------------------
     def _view_of(self, out):
-        """Mark ``out`` as a view of self: shares the version counter, remembers its base."""
+        """Mark ``out`` as a view of self: shares the version counter, remembers its base and
+        the base's graph node at this moment (see ``refresh_view``)."""
         out._ver = self._ver
-        out._base = self._base if self._base is not None else self
+        base = out._base = self._base if self._base is not None else self
+        out._base_fn = base.grad_fn
         return out
 
     def view(self, *shape):

@@ -246,6 +246,11 @@ _Tensor = None
 _wrap = None
 
 
+def _refresh_view(t):
+    from ..tensor import refresh_view
+    refresh_view(t)
+
+
 def _check_devices(cls, tensors):
     d = tensors[0]._device
     for t in tensors:
@@ -265,6 +270,8 @@ def apply_builtin(cls, *tensors, **attrs):
     """
     if len(tensors) == 1:
         x = tensors[0]
+        if GradMode.enabled and x._base is not None and x._base_fn is not x._base.grad_fn:
+            _refresh_view(x)
         if x.requires_grad and GradMode.enabled:
             ctx = _new(cls)
             return _record(cls, ctx, tensors, cls.forward(ctx, x._data, **attrs))
@@ -275,6 +282,8 @@ def apply_builtin(cls, *tensors, **attrs):
         for t in tensors:
             if t._device is not d:
                 tensors = _check_devices(cls, tensors)
+            if t._base is not None and t._base_fn is not t._base.grad_fn and GradMode.enabled:
+                _refresh_view(t)
             if t.requires_grad:
                 record = True
         if record and GradMode.enabled:
