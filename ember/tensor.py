@@ -14,7 +14,7 @@ from . import dtypes as _dt
 from .autograd import function as _fn
 from .autograd import engine as _engine
 from .autograd.function import AccumulateGrad
-from .autograd.grad_mode import GradMode
+from .autograd.grad_mode import GradMode, enable_grad, no_grad
 from .backend import xp_for, xp_of, to_host
 from .device import CPU, to_device, device as _device_cls
 from .dtypes import from_numpy_dtype, result_type, to_dtype
@@ -143,12 +143,7 @@ def device_mismatch(cls, tensors):
 
 def _scalar_tensor(value, like):
     """A Python number as a 0-d tensor of the dtype it takes next to ``like``."""
-    sd = _dt.scalar_dtype(value)
-    d = like.dtype
-    if sd.category > d.category:
-        d = _dt.promote_types(d, sd) if d is not _dt.bool or sd.category == _dt._FLOAT else sd
-        if sd.category == _dt._FLOAT:
-            d = _dt.get_default_dtype() if like.dtype.category != _dt._FLOAT else like.dtype
+    d = result_type(like, value)
     xp = np if like._device is CPU else xp_for(like._device)
     return _wrap(xp.asarray(_fit_int(value, d), dtype=d.np))
 
@@ -351,18 +346,9 @@ def refresh_view(view):
     view._base_fn = base.grad_fn
     if pos is None:
         return
-    with _grad_enabled():
+    with enable_grad():
         fresh = I.GetItem.apply(M.Reshape.apply(base, shape=(base._data.size,)), key=(pos,))
     view.requires_grad, view.grad_fn, view._out_nr = True, fresh.grad_fn, fresh._out_nr
-
-
-class _grad_enabled:
-    def __enter__(self):
-        self.prev = GradMode.enabled
-        GradMode.enabled = True
-
-    def __exit__(self, *e):
-        GradMode.enabled = self.prev
 
 
 def _commit_inplace(self, result):
@@ -430,21 +416,12 @@ def _inplace_unary(self, fn, opname, **kw):
         _check_inplace(self, opname, self.dtype)
         src = _graph_alias(self) if self.grad_fn is not None else self
         return _commit_inplace(self, fn(src, **kw))
-    with _no_grad_ctx():
+    with no_grad():
         r = fn(self, **kw)
     _check_inplace(self, opname, r.dtype)
     self._data[...] = r._data
     self._ver[0] += 1
     return self
-
-
-class _no_grad_ctx:
-    def __enter__(self):
-        self.prev = GradMode.enabled
-        GradMode.enabled = False
-
-    def __exit__(self, *e):
-        GradMode.enabled = self.prev
 
 
 # --- indexing keys ------------------------------------------------------------
