@@ -288,17 +288,13 @@ def _type_name(d):
 def _graph_alias(self):
     """A stand-in for ``self`` in an in-place op that records the graph.
 
-    The op's result overwrites ``self``'s memory; the stand-in keeps the old
-    values (a copy) so a formula that saved its input still sees them.
+    The op's result overwrites ``self``'s memory; for a non-leaf the stand-in keeps
+    the old values (a copy, same graph position) so a formula that saved its input
+    still sees them. A tensor outside the graph stands for itself.
     """
-    t = _wrap(self._data.copy())
-    t.requires_grad, t.grad_fn = self.requires_grad, self.grad_fn
-    if self.grad_fn is not None:
-        t._out_nr = self._out_nr
-    elif self.requires_grad:
-        t._accum = self._edge()
-        t._leaf_of = self
-    return t
+    if self.grad_fn is None:
+        return self
+    return _wrap(self._data.copy(), self.grad_fn, self._out_nr)
 
 
 def _commit_inplace_view(self, base, result):
@@ -316,7 +312,7 @@ def _commit_inplace_view(self, base, result):
         return None
     key = (pos,)
     v = result if result.dtype == base.dtype else result.to(base.dtype)
-    src = _graph_alias(base) if base.requires_grad else base
+    src = _graph_alias(base)
     new_flat = I.IndexPut.apply(src.reshape(-1), v, key=key)
     new_base = M.Reshape.apply(new_flat, shape=base._data.shape)
     self._data[...] = v._data
@@ -385,7 +381,7 @@ def _inplace_binary(self, other, cls, ufunc, opname):
     if GradMode.enabled and (self.requires_grad or (other_t is not None and other_t.requires_grad)):
         rt = result_type(self, other)
         _check_inplace(self, opname, rt)
-        src = _graph_alias(self) if self.grad_fn is not None else self
+        src = _graph_alias(self)
         return _commit_inplace(self, _binary(cls, src, other, opname))
     if other_t is not None:
         if other_t._device is not self._device and other_t._device != self._device:
@@ -414,7 +410,7 @@ def _inplace_unary(self, fn, opname, **kw):
     """``self = fn(self)`` in place (``fn`` is an out-of-place Tensor function)."""
     if GradMode.enabled and self.requires_grad:
         _check_inplace(self, opname, self.dtype)
-        src = _graph_alias(self) if self.grad_fn is not None else self
+        src = _graph_alias(self)
         return _commit_inplace(self, fn(src, **kw))
     with no_grad():
         r = fn(self, **kw)
@@ -567,7 +563,6 @@ class Tensor:
     _post_acc_hooks = None
     _base = None
     _base_fn = None
-    _leaf_of = None
 
     # --- autograd bookkeeping ---------------------------------------------------
     def _edge(self):
@@ -577,9 +572,6 @@ class Tensor:
             return (fn, self._out_nr)
         edge = self._accum
         if edge is None:
-            leaf = self._leaf_of
-            if leaf is not None:
-                return leaf._edge()
             # The leaf keeps its AccumulateGrad edge; the node refers back weakly (no cycle).
             edge = self._accum = (AccumulateGrad(self), 0)
         return edge
@@ -1938,7 +1930,7 @@ class Tensor:
             v = value if isinstance(value, Tensor) else _scalar_tensor(value, self)
             if v.dtype is not self.dtype:
                 v = v.to(self.dtype)
-            src = _graph_alias(self) if self.grad_fn is not None else self
+            src = _graph_alias(self)
             _commit_inplace(self, I.IndexPut.apply(src, v, key=k))
             return
         if self.requires_grad and self.grad_fn is None and GradMode.enabled:
@@ -2097,8 +2089,7 @@ class Tensor:
             value = value.item()
         if GradMode.enabled and self.requires_grad:
             _check_inplace(self, "fill_", self.dtype)
-            return _commit_inplace(self, _Fill.apply(_graph_alias(self) if self.grad_fn is not None else self,
-                                                     value=value))
+            return _commit_inplace(self, _Fill.apply(_graph_alias(self), value=value))
         self._data.fill(value)
         self._ver[0] += 1
         return self
