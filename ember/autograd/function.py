@@ -317,7 +317,7 @@ def _record(cls, ctx, tensors, out):
             fn = t.grad_fn
             if fn is not None:
                 edges.append((fn, t._out_nr))
-            else:
+            else:  # a leaf: Tensor._edge inlined for its cached edge (this loop runs for every op)
                 edge = t._accum
                 edges.append(edge if edge is not None else t._edge())
         else:
@@ -343,7 +343,7 @@ def _record(cls, ctx, tensors, out):
         elif len(si) == 1:
             t = tensors[si[0]]
             ctx._saved = ((t, t._ver[0]),)
-        elif len(tensors) == 2:
+        elif si == (0, 1) and len(tensors) == 2:
             a, b = tensors
             ctx._saved = ((a, a._ver[0]), (b, b._ver[0]))
         else:
