@@ -66,3 +66,7 @@ def can_cast(from_, to):
 
 def is_grad_enabled_():  # pragma: no cover - kept private
     return is_grad_enabled()
+
+# Subpackages that build on the core (imported last: they use everything above).
+from .serialization import save, load  # noqa: E402
+from . import nn, optim, utils  # noqa: E402,F401

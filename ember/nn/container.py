@@ -1,0 +1,2 @@
+"""container (being written)."""
+__all__ = []

@@ -1,0 +1,2 @@
+"""dropout (being written)."""
+__all__ = []

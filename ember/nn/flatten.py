@@ -1,0 +1,2 @@
+"""flatten (being written)."""
+__all__ = []

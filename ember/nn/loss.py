@@ -1,0 +1,2 @@
+"""loss (being written)."""
+__all__ = []
