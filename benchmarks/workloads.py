@@ -211,3 +211,163 @@ def op_overhead(torch):
             leaf.grad = None
 
     return step
+
+
+# ---------------------------------------------------------------------------
+# d. seed_nn: the seed network written with nn.Sequential + MSELoss + optim.SGD
+# ---------------------------------------------------------------------------
+SEED_NN_LR = 1e-4
+
+
+def seed_nn_numpy(np):
+    """The same network with biases, sum-of-squares loss and plain SGD, hand-written."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    x = rng.standard_normal((SEED_N, SEED_D_IN), dtype=f32)
+    y = rng.standard_normal((SEED_N, SEED_D_OUT), dtype=f32)
+    b1_bound, b2_bound = 1 / np.sqrt(SEED_D_IN), 1 / np.sqrt(SEED_H)
+    w1 = rng.uniform(-b1_bound, b1_bound, (SEED_H, SEED_D_IN)).astype(f32)
+    b1 = rng.uniform(-b1_bound, b1_bound, SEED_H).astype(f32)
+    w2 = rng.uniform(-b2_bound, b2_bound, (SEED_D_OUT, SEED_H)).astype(f32)
+    b2 = rng.uniform(-b2_bound, b2_bound, SEED_D_OUT).astype(f32)
+    lr = f32(SEED_NN_LR)
+
+    def step():
+        h = x @ w1.T + b1
+        h_relu = np.maximum(h, 0)
+        y_pred = h_relu @ w2.T + b2
+        diff = y_pred - y
+        loss = float(np.square(diff).sum())
+        g_pred = 2 * diff
+        g_w2 = g_pred.T @ h_relu
+        g_b2 = g_pred.sum(0)
+        g_h = g_pred @ w2
+        g_h[h <= 0] = 0
+        g_w1 = g_h.T @ x
+        g_b1 = g_h.sum(0)
+        for p, g in ((w1, g_w1), (b1, g_b1), (w2, g_w2), (b2, g_b2)):
+            p -= lr * g
+        return loss
+
+    return step
+
+
+@workload("seed_nn", unit="ms", iters=500, quick_iters=50,
+          numpy=seed_nn_numpy,
+          numpy_note="numpy column = the same network, backward and SGD written by hand",
+          description="seed net as nn.Sequential(Linear, ReLU, Linear), MSELoss(reduction='sum'), optim.SGD")
+def seed_nn(torch):
+    torch.manual_seed(0)
+    x = torch.randn(SEED_N, SEED_D_IN)
+    y = torch.randn(SEED_N, SEED_D_OUT)
+    model = torch.nn.Sequential(
+        torch.nn.Linear(SEED_D_IN, SEED_H),
+        torch.nn.ReLU(),
+        torch.nn.Linear(SEED_H, SEED_D_OUT),
+    )
+    loss_fn = torch.nn.MSELoss(reduction="sum")
+    optimizer = torch.optim.SGD(model.parameters(), lr=SEED_NN_LR)
+
+    def step():
+        y_pred = model(x)
+        loss = loss_fn(y_pred, y)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
+
+
+# ---------------------------------------------------------------------------
+# e. mlp: 784-512-512-10 classifier, batch 256, CrossEntropyLoss, Adam
+# ---------------------------------------------------------------------------
+MLP_BATCH, MLP_SIZES, MLP_LR = 256, (784, 512, 512, 10), 1e-3
+
+
+def mlp_numpy(np):
+    """The same MLP with a hand-written backward and an in-place Adam (no temporaries in the update)."""
+    rng = np.random.default_rng(0)
+    f32 = np.float32
+    x = rng.standard_normal((MLP_BATCH, MLP_SIZES[0]), dtype=f32)
+    labels = rng.integers(0, MLP_SIZES[-1], MLP_BATCH)
+    params = []
+    for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:]):
+        bound = 1 / np.sqrt(fan_in)
+        params.append(rng.uniform(-bound, bound, (fan_out, fan_in)).astype(f32))
+        params.append(rng.uniform(-bound, bound, fan_out).astype(f32))
+    m = [np.zeros_like(p) for p in params]
+    v = [np.zeros_like(p) for p in params]
+    scratch = [np.empty_like(p) for p in params]
+    beta1, beta2, eps = 0.9, 0.999, 1e-8
+    t = 0
+    rows = np.arange(MLP_BATCH)
+
+    def step():
+        nonlocal t
+        w1, b1, w2, b2, w3, b3 = params
+        h1 = x @ w1.T + b1
+        a1 = np.maximum(h1, 0)
+        h2 = a1 @ w2.T + b2
+        a2 = np.maximum(h2, 0)
+        logits = a2 @ w3.T + b3
+        shifted = logits - logits.max(1, keepdims=True)
+        exp = np.exp(shifted)
+        sum_exp = exp.sum(1, keepdims=True)
+        loss = float((np.log(sum_exp[:, 0]) - shifted[rows, labels]).mean())
+        g = exp / sum_exp
+        g[rows, labels] -= 1
+        g /= MLP_BATCH
+        grads = [None] * 6
+        grads[4], grads[5] = g.T @ a2, g.sum(0)
+        g = g @ w3
+        g[h2 <= 0] = 0
+        grads[2], grads[3] = g.T @ a1, g.sum(0)
+        g = g @ w2
+        g[h1 <= 0] = 0
+        grads[0], grads[1] = g.T @ x, g.sum(0)
+        t += 1
+        step_size = MLP_LR / (1 - beta1 ** t)
+        bias2_sqrt = (1 - beta2 ** t) ** 0.5
+        for p, gr, mi, vi, s in zip(params, grads, m, v, scratch):
+            mi *= beta1
+            mi += (1 - beta1) * gr
+            vi *= beta2
+            np.multiply(gr, gr, out=s)
+            s *= 1 - beta2
+            vi += s
+            np.sqrt(vi, out=s)
+            s /= bias2_sqrt
+            s += eps
+            np.divide(mi, s, out=s)
+            s *= step_size
+            p -= s
+        return loss
+
+    return step
+
+
+@workload("mlp", unit="ms", iters=50, quick_iters=5,
+          numpy=mlp_numpy,
+          numpy_note="numpy column = the same MLP, backward and in-place Adam written by hand",
+          description="MLP 784-512-512-10, batch 256, CrossEntropyLoss, Adam(lr=1e-3), random data")
+def mlp(torch):
+    torch.manual_seed(0)
+    x = torch.randn(MLP_BATCH, MLP_SIZES[0])
+    labels = torch.randint(0, MLP_SIZES[-1], (MLP_BATCH,))
+    layers = []
+    for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:]):
+        layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
+    model = torch.nn.Sequential(*layers[:-1])
+    loss_fn = torch.nn.CrossEntropyLoss()
+    optimizer = torch.optim.Adam(model.parameters(), lr=MLP_LR)
+
+    def step():
+        logits = model(x)
+        loss = loss_fn(logits, labels)
+        optimizer.zero_grad()
+        loss.backward()
+        optimizer.step()
+        return loss.item()
+
+    return step
