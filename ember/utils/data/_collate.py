@@ -133,12 +133,13 @@ def default_collate(batch):
     if isinstance(elem, collections.abc.Mapping):
         return _rebuild_mapping(elem, {k: default_collate([d[k] for d in batch]) for k in elem})
     if _is_namedtuple(elem):
-        return type(elem)(*(default_collate(list(field)) for field in zip(*batch)))
+        return type(elem)(*(default_collate(field) for field in zip(*batch)))
     if isinstance(elem, collections.abc.Sequence):
         size = len(elem)
         if any(len(e) != size for e in batch):
             raise RuntimeError("each element in list of batch should be of equal size")
-        columns = [default_collate(list(field)) for field in zip(*batch)]
+        # Each column is a tuple, passed on as such: strings inside samples come back as tuples, as in PyTorch.
+        columns = [default_collate(field) for field in zip(*batch)]
         if isinstance(elem, tuple):
             return columns
         return _rebuild_sequence(elem, columns)

@@ -1,5 +1,6 @@
 """Datasets: the map-style ``Dataset`` and stream-style ``IterableDataset`` and their combinators."""
 import bisect
+import collections.abc
 import math
 import warnings
 from itertools import accumulate
@@ -28,10 +29,10 @@ class Dataset:
         return ConcatDataset([self, other])
 
 
-class IterableDataset(Dataset):
+class IterableDataset(Dataset, collections.abc.Iterable):
     r"""An iterable Dataset: a stream of samples, for data that arrives as a stream.
 
-    Subclasses must implement :meth:`__iter__`. With ``num_workers > 0`` each worker process gets its own copy
+    Subclasses must implement :meth:`__iter__` (it is abstract: instantiating without it is a TypeError). With ``num_workers > 0`` each worker process gets its own copy
     of the dataset and iterates it fully, so configure each copy differently to avoid duplicate data, for
     example with :func:`~ember.utils.data.get_worker_info` in :meth:`__iter__`::
 
@@ -44,9 +45,6 @@ class IterableDataset(Dataset):
         ...             return iter(range(self.start, self.end))
         ...         return iter(range(self.start + info.id, self.end, info.num_workers))
     """
-
-    def __iter__(self):
-        raise NotImplementedError("Subclasses of IterableDataset should implement __iter__.")
 
     def __add__(self, other):
         return ChainDataset([self, other])
