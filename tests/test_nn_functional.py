@@ -358,6 +358,18 @@ def test_nll_loss(reduction):
     check(lambda x, t: F(x).nll_loss(x, t, reduction=reduction), shapes=[(2, 4, 3), tk], dtype=["float64", "int64"])
 
 
+@pytest.mark.parametrize("kw", [{}, {"label_smoothing": 0.1}, {"weight": np.ones(4, dtype=np.float32)}])
+def test_cross_entropy_all_ignored(kw):
+    t = idx([-100, -100, -100])
+    w = kw.get("weight")
+    extra = {"label_smoothing": kw["label_smoothing"]} if "label_smoothing" in kw else {}
+    if w is None:
+        check(lambda x, t: F(x).cross_entropy(x, t, **extra), shapes=[(3, 4), t], dtype=["float32", "int64"])
+    else:
+        check(lambda x, t, w: F(x).cross_entropy(x, t, w.detach()), shapes=[(3, 4), t, w],
+              dtype=["float32", "int64", "float32"])
+
+
 def test_class_target_errors():
     f = lambda m: m.nn.functional  # noqa: E731
     same_error(lambda m: f(m).cross_entropy(m.ones(3, 5), m.tensor([0, 1, 7])), match="Target 7 is out of bounds")

@@ -631,7 +631,10 @@ def _nll_2d(logp, target, weight, ignore_index, reduction):
         return loss
     if reduction == "sum":
         return loss.sum()
-    return loss.sum() / w.sum()
+    denom = w.sum()
+    if not bool(denom._data != 0):
+        return loss.sum() * 0.0 + float("nan")  # nothing counted: nan, with a zero gradient (as PyTorch)
+    return loss.sum() / denom
 
 
 def _class_targets(name, input, target, weight, ignore_index):
@@ -734,7 +737,7 @@ def cross_entropy(input, target, weight=None, size_average=None, ignore_index=-1
                     denom = (weight.detach().index_select(0, t.masked_fill(~valid, 0)) * valid).sum()
                 else:
                     denom = valid.sum()
-                smooth = smooth.sum() / denom
+                smooth = smooth.sum() / denom if bool(denom._data != 0) else smooth.sum() * 0.0
             loss = loss * (1.0 - label_smoothing) + smooth * (label_smoothing / c)
     return loss.reshape(out_shape) if reduction == "none" and out_shape is not None else loss
 
@@ -772,7 +775,9 @@ def binary_cross_entropy(input, target, weight=None, size_average=None, reduce=N
     if x.size and ((x < 0) | (x > 1)).any():
         raise RuntimeError("binary_cross_entropy: all elements of input should be between 0 and 1 (apply "
                            "sigmoid first, or use binary_cross_entropy_with_logits)")
-    loss = -(target * input.log().clamp(min=-100) + (1 - target) * (1 - input).log().clamp(min=-100))
+    with np.errstate(divide="ignore"):  # log(0) = -inf is expected here: clamped to -100 next
+        log_x, log_1mx = input.log(), (1 - input).log()
+    loss = -(target * log_x.clamp(min=-100) + (1 - target) * log_1mx.clamp(min=-100))
     if weight is not None:
         loss = loss * weight
     return _reduce(loss, reduction)

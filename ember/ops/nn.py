@@ -88,7 +88,8 @@ def _ce_weights(xp, target, ignore_index, reduction, dtype):
     valid = target != ignore_index
     w = valid.astype(dtype)
     if reduction == "mean":
-        w /= dtype.type(valid.sum())  # 0 counted rows: 0/0 = nan, as PyTorch
+        # ignored rows keep 0 even when nothing is counted (the loss is nan then, its gradient 0, as PyTorch)
+        w *= 1 / xp.maximum(valid.sum(), 1).astype(dtype)
     return w, valid
 
 
@@ -113,7 +114,7 @@ class CrossEntropyIndex(Op):
         if reduction == "sum":
             return xp.asarray(total, dtype=x.dtype)
         with np.errstate(invalid="ignore", divide="ignore"):
-            return xp.asarray(total / x.dtype.type(valid.sum()), dtype=x.dtype)
+            return xp.asarray(total / valid.sum().astype(x.dtype), dtype=x.dtype)
 
     @staticmethod
     def backward(ctx, g):
