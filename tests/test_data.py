@@ -566,6 +566,11 @@ def test_iterable_dataset_sharded_across_two_workers():
 def test_batches_in_sampler_order_despite_slow_worker():
     out = [int(b) for b in ed.DataLoader(Slow(0.05), batch_size=None, num_workers=2)]
     assert out == list(range(6))
+    for pf in (1, 3):
+        loader = ed.DataLoader(Squares(7), batch_size=2, num_workers=2, prefetch_factor=pf)
+        assert [b.tolist() for b in loader] == [[0, 1], [4, 9], [16, 25], [36]]
+    with pytest.raises(AssertionError, match="prefetch_factor must be greater than 0"):
+        iter(ed.DataLoader(Squares(), num_workers=1, prefetch_factor=0))
 
 
 def test_no_leftover_children_after_exhaustion_partial_iteration_and_del():

@@ -13,6 +13,7 @@ import queue
 import sys
 import time
 import warnings
+import weakref
 
 from ... import random as _random
 from .dataset import IterableDataset
@@ -306,35 +307,77 @@ class _SingleProcessIter(_BaseIter):
 _PENDING = object()
 
 
+class _WorkerPool:
+    """The worker processes and their queues, apart from the iterator that uses them.
+
+    The iterator shuts the pool down through a ``weakref.finalize``, which holds the pool strongly. That keeps
+    the processes and queues intact until shutdown even when the iterator dies inside a reference cycle (a
+    traceback that holds its frame, say): the garbage collector would otherwise run multiprocessing's own
+    finalizers on them first (closing a process's sentinel, a queue's pipe), and joining would stall.
+    """
+
+    def __init__(self, ctx, setup, num_workers, base_seed):
+        forked = ctx.get_start_method() == "fork"
+        if not forked:  # the child gets a pickled copy: send one that can carry tensors
+            setup = _worker.dumps(setup)
+        self.data_queue = ctx.Queue()
+        self.done_event = ctx.Event()
+        self.index_queues = []
+        self.workers = []
+        self.closed = False
+        try:
+            for i in range(num_workers):
+                index_queue = ctx.Queue()
+                index_queue.cancel_join_thread()  # tasks for a dead worker must not block our exit
+                w = ctx.Process(target=_worker.worker_loop, daemon=True,
+                                args=(setup, not forked, index_queue, self.data_queue, self.done_event, i,
+                                      num_workers, base_seed, os.getpid()))
+                w.start()
+                self.index_queues.append(index_queue)
+                self.workers.append(w)
+        except BaseException:
+            self.shutdown()
+            raise
+
+    def shutdown(self):
+        if self.closed:
+            return
+        self.closed = True
+        try:
+            self.done_event.set()
+            for q in self.index_queues:
+                try:
+                    q.put(None)
+                except (OSError, ValueError):
+                    pass
+            for w in self.workers:
+                w.join(timeout=_JOIN_TIMEOUT)
+            for w in self.workers:
+                if w.is_alive():  # stuck in user code: don't let it outlive the loader
+                    w.terminate()
+                    w.join(timeout=1.0)
+        finally:
+            for q in self.index_queues:
+                q.cancel_join_thread()
+                q.close()
+            self.data_queue.cancel_join_thread()
+            self.data_queue.close()
+
+
 class _MultiProcessIter(_BaseIter):
     def __init__(self, loader):
-        self._shutdown = True  # nothing to shut down until the workers exist (matters to __del__)
+        if loader.prefetch_factor <= 0:
+            raise AssertionError(f"prefetch_factor must be greater than 0 for multi-process loading, got "
+                                 f"{loader.prefetch_factor}; pass prefetch_factor >= 1 (or None for 2)")
         super().__init__(loader)
         self._persistent = loader.persistent_workers
         self._prefetch = loader.prefetch_factor
         ctx = loader.multiprocessing_context or _default_context()
         setup = (self._dataset, self._auto_collation, self._collate_fn, self._drop_last, loader.worker_init_fn)
-        forked = ctx.get_start_method() == "fork"
-        if not forked:  # the child gets a pickled copy: send one that can carry tensors
-            setup = _worker.dumps(setup)
-        self._data_queue = ctx.Queue()
-        self._done_event = ctx.Event()
-        self._index_queues = []
-        self._workers = []
-        self._shutdown = False
-        try:
-            for i in range(self._num_workers):
-                index_queue = ctx.Queue()
-                index_queue.cancel_join_thread()  # tasks for a dead worker must not block our exit
-                w = ctx.Process(target=_worker.worker_loop, daemon=True,
-                                args=(setup, not forked, index_queue, self._data_queue, self._done_event, i,
-                                      self._num_workers, self._base_seed, os.getpid()))
-                w.start()
-                self._index_queues.append(index_queue)
-                self._workers.append(w)
-        except BaseException:
-            self._shutdown_workers()
-            raise
+        self._pool = _WorkerPool(ctx, setup, self._num_workers, self._base_seed)
+        self._index_queues, self._data_queue, self._workers = \
+            self._pool.index_queues, self._pool.data_queue, self._pool.workers
+        self._finalizer = weakref.finalize(self, self._pool.shutdown)
         self._epoch = 0
         self._start_epoch()
 
@@ -418,29 +461,9 @@ class _MultiProcessIter(_BaseIter):
                 continue
             self._tasks[idx][1] = data
 
-    def _shutdown_workers(self):
-        if self._shutdown:
-            return
-        self._shutdown = True
-        try:
-            self._done_event.set()
-            for q in self._index_queues:
-                try:
-                    q.put(None)
-                except (OSError, ValueError):
-                    pass
-            for w in self._workers:
-                w.join(timeout=_JOIN_TIMEOUT)
-            for w in self._workers:
-                if w.is_alive():  # stuck in user code: don't let it outlive the loader
-                    w.terminate()
-                    w.join(timeout=1.0)
-        finally:
-            for q in self._index_queues:
-                q.cancel_join_thread()
-                q.close()
-            self._data_queue.cancel_join_thread()
-            self._data_queue.close()
+    @property
+    def _shutdown(self):
+        return self._pool.closed
 
-    def __del__(self):
-        self._shutdown_workers()
+    def _shutdown_workers(self):
+        self._finalizer()
