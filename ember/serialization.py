@@ -116,7 +116,10 @@ def _path_keys(link):
     return keys
 
 def _path_str(link):
-    return "obj" + "".join(f"[{k!r}]" for k in _path_keys(link))
+    parts = [f"[{k!r:.60}]" for k in _path_keys(link)]
+    if len(parts) > 12:  # a path 1000 levels deep is not a readable message
+        parts[6:-6] = [f"...({len(parts) - 12} more)..."]
+    return "obj" + "".join(parts)
 
 def _scalar_node(value):
     """The JSON node of None/bool/str/int/float, or ``_EXIT`` when ``value`` is none of those."""
@@ -269,9 +272,11 @@ def _write_atomically(arrays, metadata, path):
         os.close(fd)
         break
     try:
-        if mode is not None:
-            os.chmod(tmp, mode)
+        if mode is None:
+            mode = stat.S_IMODE(os.stat(tmp).st_mode)  # what the umask made of 0o666
+        # safetensors >= 0.8 writes its own temporary file (mode 0o600) and renames it onto tmp
         save_file(arrays, tmp, metadata=metadata)
+        os.chmod(tmp, mode)
         fd = os.open(tmp, os.O_RDONLY)
         try:
             os.fsync(fd)  # the bytes are on disk before the name points at them
@@ -555,7 +560,9 @@ def _scalar(node, where, name):
     raise _fail(name, f"structure node {where} is not a valid scalar: {str(node)[:200]}")
 
 def _children(node, key, i, n, refs, depth, name):
-    """Validate a container's child indices: ints after ``i``, each node used once, depth capped."""
+    """Validate a container's child indices: ints after ``i``, each node used once; note their depth."""
+    if depth[i] >= MAX_DEPTH:  # the same limit as save's: at most MAX_DEPTH nested containers
+        raise _fail(name, f"structure nests deeper than {MAX_DEPTH} levels")
     kids = node[key] if key is not None else node
     for c in kids:
         if type(c) is not int or not i < c < n:
@@ -564,8 +571,6 @@ def _children(node, key, i, n, refs, depth, name):
             raise _fail(name, f"structure node {c} is referenced twice")
         refs[c] = 1
         depth[c] = depth[i] + 1
-        if depth[c] > MAX_DEPTH:
-            raise _fail(name, f"structure nests deeper than {MAX_DEPTH} levels")
     return kids
 
 _TENSOR_KEYS = {"tensor", "requires_grad", "parameter", "device"}
