@@ -471,8 +471,13 @@ class ParameterDict(Module):
         if not isinstance(parameters, Iterable):
             raise TypeError("ParametersDict.update should be called with an iterable of key/value pairs, but got "
                             + type(parameters).__name__)
-        if isinstance(parameters, (Mapping, ParameterDict)):
+        if isinstance(parameters, (OrderedDict, ParameterDict)):
             for key, value in parameters.items():
+                self[key] = value
+            return
+        if isinstance(parameters, Mapping):
+            # a plain mapping goes in key order, as PyTorch's ParameterDict does
+            for key, value in sorted(parameters.items()):
                 self[key] = value
             return
         for j, p in enumerate(parameters):

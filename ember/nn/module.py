@@ -349,7 +349,7 @@ class Module:
         if isinstance(value, Parameter):
             if params is None:
                 raise AttributeError("cannot assign parameters before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, "_parameters")
             self.register_parameter(name, value)
             return
         if params is not None and name in params:
@@ -362,7 +362,7 @@ class Module:
         if isinstance(value, Module):
             if modules is None:
                 raise AttributeError("cannot assign module before Module.__init__() call")
-            self._forget(name)
+            self._forget(name, "_modules")
             modules[name] = value
             return
         if modules is not None and name in modules:
@@ -378,7 +378,7 @@ class Module:
                                 "(torch.nn.Buffer, torch.Tensor or None expected)")
             if isinstance(value, Buffer):
                 persistent = value.persistent
-                self._forget(name)
+                self._forget(name, "_buffers")
             else:
                 persistent = name not in self._non_persistent_buffers_set
             self.register_buffer(name, value, persistent)
@@ -389,13 +389,16 @@ class Module:
                           "Use nn.ModuleList (or nn.Sequential) to register them.", UserWarning, stacklevel=2)
         object.__setattr__(self, name, value)
 
-    def _forget(self, name):
-        """Drop ``name`` from every place an attribute can live, before it is registered anew."""
+    def _forget(self, name, keep):
+        """Drop ``name`` from the places an attribute can live other than ``keep``, before it is registered
+        there (an entry already in ``keep`` stays where it is, so re-assigning keeps the order)."""
         d = self.__dict__
         d.pop(name, None)
         for key in ("_parameters", "_buffers", "_modules"):
-            d[key].pop(name, None)
-        d["_non_persistent_buffers_set"].discard(name)
+            if key != keep:
+                d[key].pop(name, None)
+        if keep != "_buffers":
+            d["_non_persistent_buffers_set"].discard(name)
 
     def __delattr__(self, name):
         d = self.__dict__
@@ -544,7 +547,7 @@ class Module:
         while stack:
             m = stack.pop()
             order.append(m)
-            stack.extend(c for c in m._modules.values() if c is not None)
+            stack.extend(m.children())  # children() skips a child listed twice under one parent, as torch
         # order is a pre-order with children visited last-first; reversed it is a post-order, first-first
         for m in reversed(order):
             fn(m)
@@ -711,10 +714,15 @@ class Module:
                                   f"{_size_str(param.shape)} and whose dimensions in the checkpoint are "
                                   f"{_size_str(src.shape)}, an exception occurred : {ex.args}.")
         if strict:
+            own = {k for k, _, _ in local}
             for key in state_dict:
                 if key.startswith(prefix):
-                    first = key[len(prefix):].split(".", 1)[0]
-                    if first not in self._modules and not any(first == k for k, _, _ in local):
+                    parts = key[len(prefix):].split(".", 1)
+                    # a dotted key must lead to a child module; a plain one must name our own tensor
+                    if len(parts) > 1:
+                        if parts[0] not in self._modules:
+                            unexpected_keys.append(key)
+                    elif parts[0] not in own:
                         unexpected_keys.append(key)
 
     def load_state_dict(self, state_dict, strict=True, assign=False):
