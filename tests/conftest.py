@@ -8,9 +8,13 @@ sys.path.insert(0, os.path.dirname(__file__))
 
 from helpers import DEVICES, skip_unless_device  # noqa: E402
 
+import ember  # noqa: E402
 from ember.autograd.grad_mode import GradMode  # noqa: E402
 
+# `make test` runs two xdist workers on a 2-core machine: one BLAS thread each. More threads
+# than cores makes OpenBLAS/OpenMP spin against each other and small products ~100x slower.
 torch.set_num_threads(1)
+ember.set_num_threads(1)
 
 
 @pytest.fixture(autouse=True)

@@ -47,6 +47,9 @@ def run_script(name, *args):
         p for p in (env.get("PYTHONPATH"), str(ROOT)) if p
     )
     env["PYTHONIOENCODING"] = "utf-8"  # the scripts print Korean
+    # the suite already runs one process per core: one BLAS thread per script (see conftest)
+    for var in ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS"):
+        env[var] = "1"
     return subprocess.run(
         [sys.executable, str(EXAMPLES / name), *args],
         cwd=ROOT,
