@@ -187,3 +187,16 @@ def test_deprecated_aliases_warn():
         warnings.simplefilter("always")
         init.normal(ember.empty(2, 2))
     assert any(issubclass(x.category, FutureWarning) for x in w)
+
+
+def test_initialisers_on_device(device):
+    for fn in (init.uniform_, init.normal_, init.trunc_normal_, init.xavier_uniform_, init.kaiming_normal_,
+               init.orthogonal_, init.eye_, init.zeros_):
+        t = fn(ember.empty(6, 4, device=device))
+        assert t.device == ember.device(device), fn.__name__
+    x = init.orthogonal_(ember.empty(6, 4, device=device)).numpy(force=True)
+    np.testing.assert_allclose(x.T @ x, np.eye(4), atol=1e-5)
+    x = init.sparse_(ember.empty(10, 3, device=device), 0.5).numpy(force=True)
+    assert ((x == 0).sum(0) == 5).all()
+    x = init.dirac_(ember.empty(2, 2, 3, device=device)).numpy(force=True)
+    assert x.sum() == 2

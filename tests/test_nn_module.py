@@ -197,6 +197,8 @@ def test_setattr_routes_into_dicts():
     lambda lib: lib.nn.Linear(2, 2).train("yes"),
     lambda lib: lib.nn.Linear(2, 2).to(lib.int64),
     lambda lib: lib.nn.Module()(1),
+    lambda lib: lib.nn.Module(3),
+    lambda lib: lib.nn.Module(x=3),
 ], ids=lambda f: None)
 def test_registration_errors_like_torch(fn):
     same_err(fn)
@@ -802,3 +804,17 @@ def test_exports():
         names = getattr(ember.nn, mod).__all__
         assert names and all(hasattr(ember.nn, n) for n in names)
     assert ember.nn.Linear.__doc__ and ember.nn.Module.state_dict.__doc__
+
+
+def test_module_to_device(device):
+    m = ember.nn.Sequential(ember.nn.Linear(3, 2), ember.nn.Flatten())
+    m.register_buffer("steps", ember.zeros(1, dtype=ember.int64))
+    w = m[0].weight
+    m.to(device)
+    assert m[0].weight is w and type(w) is ember.nn.Parameter
+    assert all(t.device == ember.device(device) for t in list(m.parameters()) + list(m.buffers()))
+    m.load_state_dict({"0.weight": np.ones((2, 3), np.float32), "0.bias": ember.zeros(2), "steps": np.ones(1)})
+    out = m(ember.ones(4, 3, device=device))
+    assert out.device == ember.device(device) and out.tolist() == [[3.0, 3.0]] * 4
+    m.cpu()
+    assert w.device == ember.device("cpu") and m.steps.tolist() == [1]

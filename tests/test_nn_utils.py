@@ -134,3 +134,21 @@ def test_import_paths():
     assert ember.nn.utils.clip_grad_norm_ is clip_grad_norm_
     assert ember.nn.utils.clip_grad.clip_grad_norm_ is clip_grad_norm_
     assert ember.nn.utils.convert_parameters.parameters_to_vector is parameters_to_vector
+
+
+def test_on_device(device):
+    tp, _ = make(2.0)
+    ep = [ember.tensor(t.detach().numpy(), device=device, requires_grad=True) for t in tp]
+    for t, e in zip(tp, ep):
+        e.grad = ember.tensor(t.grad.numpy(), device=device) if t.grad is not None else None
+    a = torch.nn.utils.clip_grad_norm_(tp, 0.5)
+    b = ember.nn.utils.clip_grad_norm_(ep, 0.5)
+    assert b.device == ember.device(device)
+    np.testing.assert_allclose(b.item(), a.item(), rtol=1e-6)
+    for t, e in zip(tp, ep):
+        if t.grad is not None:
+            np.testing.assert_allclose(e.grad.numpy(force=True), t.grad.numpy(), rtol=1e-6)
+    ember.nn.utils.clip_grad_value_(ep, 0.01)
+    assert max(abs(e.grad).max().item() for e in ep if e.grad is not None) <= 0.01
+    vec = parameters_to_vector(ep)
+    assert vec.device == ember.device(device)

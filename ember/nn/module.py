@@ -14,7 +14,7 @@ from collections.abc import Mapping
 import numpy as np
 
 from ..autograd.grad_mode import no_grad
-from ..backend import xp_of
+from ..backend import to_host, xp_of
 from ..dtypes import dtype as _dtype_cls, to_dtype
 from ..device import device as _device_cls, to_device
 from ..tensor import Tensor
@@ -104,9 +104,10 @@ class Module:
     _version = 1  # kept in state_dict metadata, for modules whose saved layout changes
 
     def __init__(self, *args, **kwargs):
-        if args or kwargs:
-            raise TypeError(f"{type(self).__name__}.__init__() got unexpected arguments: Module.__init__ takes "
-                            f"none (args={args!r}, kwargs={sorted(kwargs)!r})")
+        if kwargs:
+            raise TypeError(f"Module.__init__() got an unexpected keyword argument '{next(iter(kwargs))}'")
+        if args:
+            raise TypeError(f"Module.__init__() takes 1 positional argument but {len(args) + 1} were given")
         # object.__setattr__: our own __setattr__ needs these dicts to exist first
         d = self.__dict__
         d["training"] = True
@@ -707,6 +708,8 @@ class Module:
                 else:
                     dst = param._data
                     xp = xp_of(dst)
+                    if xp is np and not isinstance(src, np.ndarray):
+                        src = to_host(src)  # a CUDA tensor loaded into a CPU model
                     xp.copyto(dst, xp.asarray(src), casting="unsafe")
                     param._ver[0] += 1
             except Exception as ex:
