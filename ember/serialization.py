@@ -55,7 +55,18 @@ Differences from ``torch.save`` / ``torch.load``
   tensor *object* twice still loads as one object). A shared sub-list is written twice.
 * ``weights_only`` is accepted and ignored: ``load`` never executes code whatever its value.
 * A ``map_location`` callable receives ``(cpu_tensor, saved_location)`` instead of a storage.
-* Saving to a path is atomic (temporary file, fsync, rename), so a crash leaves the old file intact.
+* Saving to a path is atomic (temporary file in the same directory, fsync, rename), so a crash leaves
+  the old file intact. A save killed mid-write leaves its temporary file behind (``.NAME.xxxx.tmp``, or
+  safetensors' own ``.tmpXXXXXX``, which safetensors >= 0.8 writes first and renames onto ours).
+* Containers may nest at most :data:`MAX_DEPTH` (1000) levels, about where pickle's recursion stops too.
+
+Loading
+-------
+Every check happens before tensor bytes are read: the 8-byte header length against the file size and a
+100 MB cap; the header's JSON nesting (by a linear scan, so ``json`` never recurses deeply); each tensor's
+dtype, shape and byte range (in bounds, ``numel * itemsize`` bytes, the ranges tiling the data section
+with no gap or overlap); and the whole node table. Only then are exactly the validated ranges read into
+arrays of the declared size. Problems raise :class:`LoadError`, whose message names the file.
 """
 import collections
 import io
@@ -93,8 +104,10 @@ _ST_TO_DTYPE = {"F16": _dt.float16, "F32": _dt.float32, "F64": _dt.float64, "I8"
 _ST_KNOWN_UNSUPPORTED = {"BF16", "F8_E4M3", "F8_E5M2", "F8_E8M0", "F8_E4M3FNUZ", "F8_E5M2FNUZ", "F6_E2M3",
                          "F6_E3M2", "F4", "U16", "U32", "U64", "C64", "C128"}
 
+
 _SUPPORTED = ("ember.Tensor, nn.Parameter, dict, OrderedDict, list, tuple, str, int, float, bool, None, "
               "ember.dtype, ember.device and ember.Size")
+
 
 class LoadError(RuntimeError):
     """Raised by :func:`ember.load` when a file is not a readable ember/safetensors file.
@@ -103,9 +116,12 @@ class LoadError(RuntimeError):
     ``RuntimeError``, which is what ``torch.load`` raises for a corrupt checkpoint.
     """
 
+
 # --- save ----------------------------------------------------------------------------------------------
 
 _EXIT = object()  # stack marker: a container's children are done
+_NOT_SCALAR = object()
+
 
 def _path_keys(link):
     keys = []
@@ -115,14 +131,23 @@ def _path_keys(link):
     keys.reverse()
     return keys
 
+
+def _key_text(k, as_repr=True):
+    """A key as text; ints past Python's 4300-digit str limit are written in hex instead of raising."""
+    if type(k) is int and not -10 ** 1000 < k < 10 ** 1000:
+        return hex(k)
+    return repr(k) if as_repr else str(k)
+
+
 def _path_str(link):
-    parts = [f"[{k!r:.60}]" for k in _path_keys(link)]
+    parts = [f"[{_key_text(k):.60}]" for k in _path_keys(link)]
     if len(parts) > 12:  # a path 1000 levels deep is not a readable message
         parts[6:-6] = [f"...({len(parts) - 12} more)..."]
     return "obj" + "".join(parts)
 
+
 def _scalar_node(value):
-    """The JSON node of None/bool/str/int/float, or ``_EXIT`` when ``value`` is none of those."""
+    """The JSON node of None/bool/str/int/float, or ``_NOT_SCALAR`` when ``value`` is none of those."""
     cls = type(value)
     if value is None or cls is bool or cls is str:
         return value
@@ -130,12 +155,14 @@ def _scalar_node(value):
         return value if -_SAFE_INT < value < _SAFE_INT else {"int": hex(value)}
     if cls is float:
         return {"float": repr(value)}
-    return _EXIT
+    return _NOT_SCALAR
+
 
 def _type_name(value):
     cls = type(value)
     mod = cls.__module__
     return cls.__qualname__ if mod == "builtins" else f"{mod}.{cls.__qualname__}"
+
 
 def _unsupported(value, link, what="an object"):
     hint = ""
@@ -150,9 +177,10 @@ def _unsupported(value, link, what="an object"):
     return TypeError(f"ember.save: cannot save {what} of type {_type_name(value)} at {_path_str(link)}. "
                      f"ember.save stores {_SUPPORTED}.{hint}")
 
+
 def _tensor_name(link, used):
     keys = _path_keys(link)
-    base = ".".join(str(k) for k in keys) if keys else "tensor"
+    base = ".".join(_key_text(k, as_repr=False) for k in keys) if keys else "tensor"
     # safetensors names are UTF-8: keep odd characters (lone surrogates) readable instead of failing
     base = base.encode("utf-8", "backslashreplace").decode("utf-8")
     name, n = base, 0
@@ -161,6 +189,7 @@ def _tensor_name(link, used):
         name = f"{base}#{n}"
     used.add(name)
     return name
+
 
 def _encode(obj):
     """Turn ``obj`` into (name -> contiguous numpy array, safetensors metadata), or raise before any write."""
@@ -180,7 +209,7 @@ def _encode(obj):
         if slot is not None:
             slot[key] = len(nodes)
         node = _scalar_node(value)
-        if node is not _EXIT:
+        if node is not _NOT_SCALAR:
             nodes.append(node)
             continue
         cls = type(value)
@@ -232,7 +261,7 @@ def _encode(obj):
             pairs = []
             for k, v in value.items():
                 knode = _scalar_node(k)
-                if knode is _EXIT:
+                if knode is _NOT_SCALAR:
                     raise _unsupported(k, link, "a dict key")
                 pair = [knode, None]
                 pairs.append(pair)
@@ -247,8 +276,10 @@ def _encode(obj):
     structure = json.dumps({"version": FORMAT_VERSION, "nodes": nodes}, separators=(",", ":"))
     return arrays, {"ember": structure}
 
+
 def _is_path(f):
     return isinstance(f, (str, bytes, os.PathLike))
+
 
 def _write_atomically(arrays, metadata, path):
     from safetensors.numpy import save_file
@@ -300,6 +331,7 @@ def _write_atomically(arrays, metadata, path):
     finally:
         os.close(fd)
 
+
 def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_serialization=True,
          _disable_byteorder_record=False):
     r"""Saves an object holding tensors to a file, in a safetensors file that never needs pickle to read.
@@ -340,6 +372,7 @@ def save(obj, f, pickle_module=None, pickle_protocol=None, _use_new_zipfile_seri
     else:
         raise TypeError(f"ember.save: f must be a path or a binary file-like object, got {_type_name(f)}")
 
+
 # --- load: reading bytes ---------------------------------------------------------------------------------
 
 class _Source:
@@ -377,6 +410,7 @@ class _Source:
                 raise LoadError(f"ember.load: {self.name}: file ended early (it shrank while being read?)")
             got += k
 
+
 class _BufferSource(_Source):
     """A non-seekable stream, read whole: its size is unknown until its end."""
 
@@ -392,12 +426,15 @@ class _BufferSource(_Source):
         self.f, self.name, self.exact = None, name, False
         self.base, self.size, self.buffer = 0, len(data), memoryview(data)
 
+
 def _fail(name, msg):
     return LoadError(f"ember.load: {name}: {msg}")
+
 
 _STRING_RE = re.compile(r'"(?:[^"\\]+|\\.|\\\Z)*(?:"|\Z)', re.S)  # always matches: never backtracks
 _NOT_BRACKET_RE = re.compile(r"[^\[\]{}]+")
 _EMPTY_PAIR_RE = re.compile(r"\[\]|\{\}")
+
 
 def _json_depth_ok(text, limit):
     """True when ``text``'s brackets nest at most ``limit`` deep, checked without recursion in linear time.
@@ -412,8 +449,10 @@ def _json_depth_ok(text, limit):
         s = _EMPTY_PAIR_RE.sub("", s)
     return not s
 
+
 class _BadJSON(ValueError):
     pass
+
 
 def _pairs_no_duplicates(pairs):
     d = dict(pairs)
@@ -425,8 +464,10 @@ def _pairs_no_duplicates(pairs):
             seen.add(k)
     return d
 
+
 def _reject_constant(c):
     raise _BadJSON(f"{c} is not JSON")
+
 
 def _parse_json(text, limit, name, what):
     if not _json_depth_ok(text, limit):
@@ -436,14 +477,17 @@ def _parse_json(text, limit, name, what):
     except (ValueError, RecursionError) as e:  # JSONDecodeError, digit limits and _BadJSON are ValueErrors
         raise _fail(name, f"{what} is not valid JSON ({e})") from None
 
+
 class _Entry:
     __slots__ = ("name", "dtype", "shape", "begin", "end")
 
     def __init__(self, name, dtype, shape, begin, end):
         self.name, self.dtype, self.shape, self.begin, self.end = name, dtype, shape, begin, end
 
+
 def _is_int(x):
     return type(x) is int
+
 
 def _parse_entry(name, info, size, fname):
     if type(info) is not dict or set(info) != {"dtype", "shape", "data_offsets"}:
@@ -473,6 +517,7 @@ def _parse_entry(name, info, size, fname):
         raise _fail(fname, f"tensor {name!r}: shape {shape} of {code} needs {nbytes} bytes but data_offsets "
                            f"{offsets} span {offsets[1] - offsets[0]}")
     return _Entry(name, dtype, tuple(shape), offsets[0], offsets[1])
+
 
 def _read_header(src):
     """Validate everything but the tensor bytes; returns (entries in file order, metadata, data start)."""
@@ -517,6 +562,7 @@ def _read_header(src):
                           "not a safetensors file")
     return entries, meta, data_start, data_start + end
 
+
 def _read_array(src, e, data_start):
     npd = e.dtype.np.newbyteorder("<")
     n = e.end - e.begin
@@ -538,9 +584,11 @@ def _read_array(src, e, data_start):
         arr = arr.byteswap().view(arr.dtype.newbyteorder("="))
     return arr
 
+
 # --- load: the structure -----------------------------------------------------------------------------------
 
 _HEX_RE = re.compile(r"-?0x[0-9a-f]+\Z")
+
 
 def _scalar(node, where, name):
     """Decode an inline scalar node (None/bool/str/int/float), or raise LoadError."""
@@ -559,11 +607,11 @@ def _scalar(node, where, name):
                 pass
     raise _fail(name, f"structure node {where} is not a valid scalar: {str(node)[:200]}")
 
-def _children(node, key, i, n, refs, depth, name):
+
+def _children(kids, i, n, refs, depth, name):
     """Validate a container's child indices: ints after ``i``, each node used once; note their depth."""
     if depth[i] >= MAX_DEPTH:  # the same limit as save's: at most MAX_DEPTH nested containers
         raise _fail(name, f"structure nests deeper than {MAX_DEPTH} levels")
-    kids = node[key] if key is not None else node
     for c in kids:
         if type(c) is not int or not i < c < n:
             raise _fail(name, f"structure node {i} refers to node {str(c)[:50]}, which is not a later node")
@@ -573,7 +621,9 @@ def _children(node, key, i, n, refs, depth, name):
         depth[c] = depth[i] + 1
     return kids
 
+
 _TENSOR_KEYS = {"tensor", "requires_grad", "parameter", "device"}
+
 
 def _parse_structure(text, entries, name):
     """Check the structure JSON completely, before any tensor bytes are read.
@@ -641,7 +691,7 @@ def _parse_structure(text, entries, name):
                 out[i] = ("v", Size(v))
                 continue
             if kind in ("list", "tuple") and type(v) is list:
-                out[i] = (kind, _children(v, None, i, n, refs, depth, name))
+                out[i] = (kind, _children(v, i, n, refs, depth, name))
                 continue
         if ("dict" in keys and len(keys) == 1) or ("ordered_dict" in keys and keys <= {"ordered_dict", "metadata"}):
             kind = "dict" if "dict" in keys else "ordered_dict"
@@ -652,13 +702,13 @@ def _parse_structure(text, entries, name):
             for k, c in pairs:
                 k = _scalar(k, f"{i} (a dict key)", name)
                 if k in seen:
-                    raise _fail(name, f"structure node {i}: duplicate dict key {k!r:.100}")
+                    raise _fail(name, f"structure node {i}: duplicate dict key {_key_text(k):.100}")
                 seen.add(k)
                 decoded.append((k, c))
-            _children([c for _, c in decoded], None, i, n, refs, depth, name)
+            _children([c for _, c in decoded], i, n, refs, depth, name)
             meta = node.get("metadata")
             if meta is not None:
-                _children([meta], None, i, n, refs, depth, name)
+                _children([meta], i, n, refs, depth, name)
             out[i] = (kind, decoded, meta)
             continue
         raise _fail(name, f"structure node {i} is not a valid node: {str(node)[:200]}")
@@ -666,6 +716,7 @@ def _parse_structure(text, entries, name):
     if unused:
         raise _fail(name, f"the file holds tensors that its structure does not use: {sorted(unused)[:5]}")
     return out
+
 
 # --- load: placing tensors and building the object ------------------------------------------------------------
 
@@ -676,6 +727,7 @@ def _check_map_location(map_location):
         return {str(k): v for k, v in map_location.items()}
     raise TypeError("ember.load: map_location must be None, a str, an ember.device, a dict or a callable, got "
                     f"{_type_name(map_location)}")
+
 
 def _place(t, saved, map_location, fname, tname):
     """Move a freshly read CPU tensor to where ``map_location`` (or the file, by default) says."""
@@ -702,6 +754,7 @@ def _place(t, saved, map_location, fname, tname):
                            "map_location='cpu' to load it on the CPU")
     return t.to(dev)
 
+
 def _finish_tensor(t, requires_grad, parameter):
     if parameter:
         from .nn.parameter import Parameter
@@ -709,6 +762,7 @@ def _finish_tensor(t, requires_grad, parameter):
     if requires_grad:
         t.requires_grad = True
     return t
+
 
 def _build(plan, arrays, map_location, fname):
     """Rebuild the saved object bottom-up (children come after parents), with no recursion."""
@@ -743,9 +797,11 @@ def _build(plan, arrays, map_location, fname):
                 built[c] = None  # let finished children go: peak memory stays one copy of the object
     return built[0]
 
+
 def _source_name(f):
     name = getattr(f, "name", None)
     return repr(name) if isinstance(name, str) else f"<{_type_name(f)}>"
+
 
 def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=None, **pickle_load_args):
     r"""Loads an object saved with :func:`ember.save`, or the tensors of any safetensors file.
@@ -806,6 +862,7 @@ def load(f, map_location=None, pickle_module=None, *, weights_only=True, mmap=No
     if src.f is not None:
         src.f.seek(src.base + src.record_end)
     return result
+
 
 def _load(src, map_location):
     entries, meta, data_start, src.record_end = _read_header(src)

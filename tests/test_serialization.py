@@ -70,7 +70,8 @@ def assert_same(a, b, path="obj"):
         assert len(a) == len(b), path
         for (ka, va), (kb, vb) in zip(a.items(), b.items()):
             assert same_scalar(ka, kb), f"{path}: key {ka!r} != {kb!r}"
-            assert_same(va, vb, f"{path}[{ka!r}]")
+            kr = hex(ka) if type(ka) is int and abs(ka) > 10 ** 100 else repr(ka)  # str() has a digit limit
+            assert_same(va, vb, f"{path}[{kr}]")
         if isinstance(a, collections.OrderedDict):
             assert_same(getattr(a, "_metadata", None), getattr(b, "_metadata", None), f"{path}._metadata")
     elif isinstance(a, ember.dtype):
@@ -161,6 +162,10 @@ def test_float_specials_and_big_ints_roundtrip():
     out = roundtrip(obj)
     assert_same(obj, out)
     assert math.copysign(1.0, out[3]) == -1.0
+    huge = {10 ** 5000: ember.ones(1), -(10 ** 5000): [1]}  # past str()'s digit limit, as keys too
+    assert_same(huge, roundtrip(huge))
+    with pytest.raises(TypeError, match=r"at obj\[0x"):
+        roundtrip({10 ** 5000: object()})
     t = ember.tensor([float("nan"), -0.0, float("inf")])
     assert_same(t, roundtrip(t))
 
