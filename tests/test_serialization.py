@@ -306,6 +306,8 @@ def test_paths_pathlike_open_files_and_mmap(tmp_path):
     with open(tmp_path / "b.safetensors", "wb") as fh:
         ember.save(obj, fh)
     assert (tmp_path / "b.safetensors").read_bytes() == p.read_bytes()  # deterministic format
+    assert_same(obj, ember.load(p, weights_only=False))  # no code runs either way, so the same result
+    assert_same(obj, ember.load(p, "cpu"))  # map_location positionally, as torch.load takes it
     m = ember.load(p, mmap=True)
     assert_same(obj, m)
     m["opt"]["state"][0]["exp_avg"][0, 0] = 5.0  # copy-on-write: writable, the file is untouched
