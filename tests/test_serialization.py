@@ -207,6 +207,35 @@ def test_module_state_dict_roundtrip_and_load_state_dict(tmp_path):
     np.testing.assert_array_equal(dst(x).detach().numpy(), src(x).detach().numpy())
 
 
+def test_training_checkpoint_resumes_exactly(tmp_path):
+    if not hasattr(ember.optim, "Adam"):
+        pytest.skip("ember.optim.Adam not available yet")
+
+    def make():
+        ember.manual_seed(0)
+        model = ember.nn.Sequential(ember.nn.Linear(3, 4), ember.nn.Linear(4, 1))
+        return model, ember.optim.Adam(model.parameters(), lr=0.1)
+
+    def step(model, opt, x):
+        opt.zero_grad()
+        model(x).pow(2).mean().backward()
+        opt.step()
+
+    x = ember.randn(8, 3)
+    model, opt = make()
+    step(model, opt, x)
+    ember.save({"model": model.state_dict(), "optim": opt.state_dict(), "epoch": 1}, tmp_path / "ck")
+    step(model, opt, x)  # the uninterrupted run
+    model2, opt2 = make()
+    ck = ember.load(tmp_path / "ck")
+    model2.load_state_dict(ck["model"])
+    opt2.load_state_dict(ck["optim"])
+    step(model2, opt2, x)  # the resumed run
+    assert ck["epoch"] == 1
+    for a, b in zip(model.parameters(), model2.parameters()):
+        np.testing.assert_array_equal(a.detach().numpy(), b.detach().numpy())
+
+
 def test_requires_grad_parameter_and_non_leaf():
     p = ember.nn.Parameter(ember.randn(3))
     frozen = ember.nn.Parameter(ember.randn(2), requires_grad=False)
