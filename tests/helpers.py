@@ -22,6 +22,22 @@ import ember
 DEVICES = ["cpu", "cuda"]
 HAS_CUDA = ember.cuda.is_available()
 CUDA_SKIP_REASON = "CUDA not available (no CuPy or no GPU)"
+# With a GPU, ember-on-CUDA is compared with PyTorch on CUDA when this PyTorch build has CUDA
+# (with PyTorch on the CPU otherwise: same numbers up to the tolerances).
+TORCH_CUDA = torch.cuda.is_available()
+
+# The device ``check``/``check_raises`` use when a test does not name one. conftest runs every
+# test that calls them once per device (see ``pytest_generate_tests`` there) and sets this.
+CURRENT = {"device": "cpu"}
+
+
+def current_device(device=None):
+    return CURRENT["device"] if device is None else device
+
+
+def torch_device(device):
+    """Where the PyTorch oracle runs for an ember case on ``device``."""
+    return "cuda" if device == "cuda" and TORCH_CUDA else "cpu"
 
 
 def skip_unless_device(device):
@@ -130,19 +146,22 @@ def make_inputs(shapes, dtype="float32", low=-2.0, high=2.0, seed=0):
 
 
 def check(torch_fn, ember_fn=None, shapes=((3, 4),), dtype="float32", low=-2.0, high=2.0, grad=True,
-          atol=None, rtol=None, device="cpu", seed=0, grad_atol=None, grad_rtol=None):
+          atol=None, rtol=None, device=None, seed=0, grad_atol=None, grad_rtol=None):
     """Run the same function on torch and on ember tensors and compare forward results and gradients.
 
     ``shapes``: one entry per input, a shape tuple (random values in [low, high)) or a numpy array.
     ``dtype``: a dtype name, or one per input. Floating inputs require grad when ``grad``.
+    ``device``: where ember runs (default: the test's device, see ``CURRENT``).
     """
+    device = current_device(device)
     skip_unless_device(device)
+    tdev = torch_device(device)
     ember_fn = ember_fn or torch_fn
     arrays = make_inputs(shapes, dtype, low, high, seed)
     tin, ein = [], []
     for a in arrays:
         floating = a.dtype.kind == "f"
-        t = torch.tensor(a)
+        t = torch.tensor(a, device=tdev)
         e = ember.tensor(a, device=device)
         if grad and floating:
             t.requires_grad_(True)
@@ -175,7 +194,7 @@ def check(torch_fn, ember_fn=None, shapes=((3, 4),), dtype="float32", low=-2.0, 
         if isinstance(t, torch.Tensor) and t.requires_grad:
             g = rng.uniform(-1.0, 1.0, size=tuple(t.shape)).astype(dtype_name(t.dtype))
             t_roots.append(t)
-            t_grads.append(torch.tensor(g))
+            t_grads.append(torch.tensor(g, device=tdev))
             e_roots.append(e)
             e_grads.append(ember.tensor(g, device=device))
     if not t_roots:
@@ -193,20 +212,20 @@ def check(torch_fn, ember_fn=None, shapes=((3, 4),), dtype="float32", low=-2.0, 
                     grad_rtol if grad_rtol is not None else rtol, what=f"grad of input {i}")
 
 
-def check_raises(torch_fn, ember_fn=None, shapes=((3, 4),), dtype="float32", match=None, device="cpu"):
+def check_raises(torch_fn, ember_fn=None, shapes=((3, 4),), dtype="float32", match=None, device=None):
     """Both frameworks raise the same exception type; ember's message matches ``match`` (a regex)."""
+    device = current_device(device)
     skip_unless_device(device)
     ember_fn = ember_fn or torch_fn
     arrays = make_inputs(shapes, dtype)
     with pytest.raises(Exception) as t_info:
-        torch_fn(*[torch.tensor(a) for a in arrays])
+        torch_fn(*[torch.tensor(a, device=torch_device(device)) for a in arrays])
     with pytest.raises(Exception) as e_info:
         ember_fn(*[ember.tensor(a, device=device) for a in arrays])
     assert e_info.type is t_info.type or issubclass(e_info.type, t_info.type), \
         f"ember raised {e_info.type.__name__}({e_info.value}), torch raised {t_info.type.__name__}({t_info.value})"
     if match is not None:
         e_info.match(match)
-    return e_info
     return e_info
 
 
@@ -221,7 +240,7 @@ def check_like_torch(torch_fn, shapes=((3, 4),), dtype="float32", **kw):
     try:
         torch_fn(*[torch.tensor(a) for a in arrays])
     except Exception:  # noqa: BLE001 - the type is compared by check_raises
-        return check_raises(torch_fn, shapes=shapes, dtype=dtype, device=kw.get("device", "cpu"))
+        return check_raises(torch_fn, shapes=shapes, dtype=dtype, device=kw.get("device"))
     return check(torch_fn, shapes=shapes, dtype=dtype, **kw)
 
 
