@@ -1735,7 +1735,7 @@ class Tensor:
         if shape == self._data.shape:
             return self._view_of(M.Reshape.apply(self, shape=shape))
         out = M.Expand.apply(self, shape=shape)
-        if out._data.flags.writeable:
+        if out._data.__class__ is _ndarray and out._data.flags.writeable:  # CuPy's flags have no writeable
             out._data.flags.writeable = False  # elements share memory: writes must go elsewhere
         return self._view_of(out)
 
@@ -2028,11 +2028,12 @@ class Tensor:
         return self.reshape(-1)[index]
 
     def nonzero(self, *, as_tuple=False):
-        idx = xp_of(self._data).nonzero(self._data)
+        xp = xp_of(self._data)
+        idx = xp.nonzero(self._data)
         if as_tuple:
             return tuple(_wrap(i.astype(np.int64)) for i in idx)
-        return _wrap(xp_of(self._data).stack(idx, axis=1).astype(np.int64) if idx else
-                     np.zeros((0, 0), dtype=np.int64))
+        return _wrap(xp.stack(idx, axis=1).astype(np.int64) if idx else
+                     xp.zeros((0, 0), dtype=np.int64))  # on self's device (np.zeros made a CPU tensor)
 
     def argwhere(self):
         return self.nonzero()

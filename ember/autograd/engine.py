@@ -16,10 +16,22 @@ they record a graph of their own (higher-order gradients).
 import sys
 from heapq import heappop, heappush
 
+import numpy as np
+
 from .function import AccumulateGrad
 from .grad_mode import GradMode
 
 __all__ = ["backward", "grad"]
+
+_ndarray = np.ndarray
+
+
+def _writable(a):
+    """Whether writing to ``a`` touches each element once. numpy marks broadcast views read-only;
+    CuPy's ``flags`` has no ``writeable`` (only c/f_contiguous, owndata), so look for a zero stride."""
+    if a.__class__ is _ndarray:
+        return a.flags.writeable
+    return not any(s == 0 and n > 1 for n, s in zip(a.shape, a.strides))
 
 
 def _reachable(roots):
@@ -357,7 +369,8 @@ def _accumulate_raw(leaf, g, shared=False):
     if old is None:
         # Take a freshly computed array as it is; copy one that something else may hold
         # (the same array handed to two inputs, a broadcast view, a user's tensor).
-        if shared or not (g.base is None and g.flags.writeable and g.flags.c_contiguous
+        if shared or not (g.base is None and (g.flags.writeable if g.__class__ is _ndarray else _writable(g))
+                                     and g.flags.c_contiguous
                                      and sys.getrefcount(g) <= _RAW_REFS):
             g = g.copy()
         leaf.grad = _wrap_grad(g)
@@ -484,7 +497,7 @@ def grad(outputs, inputs, grad_outputs=None, retain_graph=None, create_graph=Fal
             # handed the same array to several inputs
             a = g._data
             g = g.detach()
-            if not a.flags.writeable or any(r is not None and r._data is a for r in result):
+            if not _writable(a) or any(r is not None and r._data is a for r in result):
                 g = g.clone()
         result.append(g)
     return tuple(result)

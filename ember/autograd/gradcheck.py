@@ -1,6 +1,7 @@
 """Numerical gradient checks (finite differences in float64), PyTorch's gradcheck/gradgradcheck."""
 import numpy as np
 
+from ..backend import to_host
 from .engine import grad as _grad
 from .grad_mode import no_grad, enable_grad
 
@@ -32,9 +33,10 @@ def _numerical_jacobian(func, inputs, i, out_index, eps):
         for k, idx in enumerate(np.ndindex(*a.shape)):
             orig = a[idx].item()
             a[idx] = orig + eps
-            plus = np.array(_outputs(func, inputs)[out_index]._data, dtype=np.float64).reshape(-1)
+            # the Jacobians live on the host: to_host, since np.array(cupy_array) raises TypeError
+            plus = np.array(to_host(_outputs(func, inputs)[out_index]._data), dtype=np.float64).reshape(-1)
             a[idx] = orig - eps
-            minus = np.array(_outputs(func, inputs)[out_index]._data, dtype=np.float64).reshape(-1)
+            minus = np.array(to_host(_outputs(func, inputs)[out_index]._data), dtype=np.float64).reshape(-1)
             a[idx] = orig
             jac[:, k] = (plus - minus) / (2 * eps)
     return jac
@@ -53,7 +55,7 @@ def _analytical_jacobian(func, inputs, i, out_index):
             if tuple(g.shape) != tuple(x.shape):
                 raise GradcheckError(f"Gradient for input {i} has shape {tuple(g.shape)}, expected "
                                      f"{tuple(x.shape)}")
-            jac[r] = np.asarray(g._data, dtype=np.float64).reshape(-1)
+            jac[r] = np.asarray(to_host(g._data), dtype=np.float64).reshape(-1)
     return jac
 
 

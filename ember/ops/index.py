@@ -1,5 +1,7 @@
 """Indexing primitives: getitem, setitem (index_put), gather/scatter, index_select/index_add."""
-from ..backend import xp_of, scatter_add
+import numpy as np
+
+from ..backend import xp_of, scatter_add, to_host
 from .elementwise import Op, sum_to
 
 
@@ -83,7 +85,13 @@ class Scatter(Op):
         elif reduce == "add":
             scatter_add(xp, out, where, xp.broadcast_to(vals, index.shape))
         elif reduce == "multiply":
-            xp.multiply.at(out, where, xp.broadcast_to(vals, index.shape))
+            vals = xp.broadcast_to(vals, index.shape)
+            if xp is np:
+                np.multiply.at(out, where, vals)
+            else:  # CuPy's ufunc.at has add/subtract/maximum/minimum, not multiply: do it on the host
+                host = to_host(out)
+                np.multiply.at(host, tuple(to_host(w) for w in where), to_host(vals))
+                out.set(host)  # back into out's own GPU memory
         else:
             raise RuntimeError(f"scatter: reduce argument must be 'add' or 'multiply', got {reduce!r}")
         return out

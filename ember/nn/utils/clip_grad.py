@@ -30,7 +30,7 @@ def _norm(arr, p):
     if p == -math.inf:
         return a.min() if a.size else xp.asarray(math.inf)
     if p == 0:
-        return xp.asarray(float(xp.count_nonzero(a)))
+        return xp.asarray(xp.count_nonzero(a), dtype=np.float64)  # no float(): that would sync with the GPU
     if p == 1:
         return a.sum()
     if p == 2:
@@ -84,11 +84,17 @@ def clip_grads_with_norm_(parameters, max_norm, total_norm, foreach=None):
     tn = total_norm._data if isinstance(total_norm, Tensor) else np.asarray(total_norm)
     dt = tn.dtype.type if tn.dtype.kind == "f" else np.float32
     # same arithmetic as PyTorch, in the norm's dtype: coef = max_norm / (norm + 1e-6), clamped to 1
-    coef = dt(max_norm) / (to_host(tn).astype(dt) + dt(1e-6))
-    coef = min(coef, dt(1.0))
+    if xp_of(tn) is np:
+        coef = dt(max_norm) / (tn.astype(dt) + dt(1e-6))
+        coef = min(coef, dt(1.0))
+    else:  # a CUDA norm stays on the GPU: no device->host sync per step (PyTorch's clip has none either)
+        coef = xp_of(tn).minimum(dt(max_norm) / (tn.astype(dt) + dt(1e-6)), dt(1.0))
     for g in grads:
         data = g._data
-        xp_of(data).multiply(data, coef.astype(data.dtype), out=data)
+        c = coef.astype(data.dtype)
+        if data.__class__ is np.ndarray and c.__class__ is not np.ndarray and not isinstance(c, np.generic):
+            c = to_host(c)  # a CPU gradient clipped by a CUDA norm
+        xp_of(data).multiply(data, c, out=data)
         g._ver[0] += 1
 
 
