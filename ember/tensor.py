@@ -2445,6 +2445,13 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
                 [ 1., -1.]])
     """
     dev = to_device(device)
+    if data.__class__ not in _HOST_DATA and not isinstance(data, (Tensor, np.ndarray)) and _dlpack_on_cuda(data):
+        # a CuPy array or CUDA PyTorch tensor: np.from_dlpack refuses GPU memory, so wrap it (zero-copy)
+        # and copy it as a Tensor, GPU to GPU; without a device it stays on its GPU, as in PyTorch
+        from .interop import from_dlpack
+        data = from_dlpack(data.detach() if hasattr(data, "detach") else data)
+        if device is None:
+            dev = data._device
     if isinstance(data, Tensor):
         t = data.detach().to(dev, dtype=dtype, copy=True) if dtype is not None else data.detach().to(dev).clone()
         t = t.detach()
@@ -2472,6 +2479,20 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
     if requires_grad:
         t.requires_grad_(True)
     return t
+
+
+_HOST_DATA = frozenset((Tensor, np.ndarray, list, tuple, _py_int, _py_float, _py_bool))
+
+
+def _dlpack_on_cuda(obj):
+    """Whether ``obj`` exports GPU memory through DLPack (kDLCUDA or kDLCUDAHost)."""
+    dev = getattr(obj, "__dlpack_device__", None)
+    if dev is None:
+        return False
+    try:
+        return int(dev()[0]) in (2, 3)
+    except Exception:
+        return False
 
 
 def _from_foreign(obj):
