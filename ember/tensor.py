@@ -2979,6 +2979,8 @@ def from_numpy(ndarray):
     if not isinstance(ndarray, np.ndarray):
         raise TypeError(f"expected np.ndarray (got {type(ndarray).__name__})")
     from_numpy_dtype(ndarray.dtype)
+    if ndarray.__class__ is not np.ndarray:  # np.memmap, np.matrix, ...: a base-class view (same memory);
+        ndarray = ndarray.view(np.ndarray)   # _wrap takes any other array class for a CUDA one
     return _wrap(ndarray)
 
 
