@@ -21,14 +21,19 @@ __all__ = ["sort", "argsort", "msort", "topk", "kthvalue", "median", "unique"]
 
 # --- array helpers -------------------------------------------------------------------
 
+def _stable_argsort(xp, x, axis):
+    # CuPy's argsort is always stable; before CuPy 12 it took no ``kind`` at all (a TypeError)
+    return xp.argsort(x, axis=axis, kind="stable") if xp is np else xp.argsort(x, axis=axis)
+
+
 def _argsort(xp, x, axis, descending=False):
     """Stable argsort along ``axis``; descending keeps equal elements in input order too."""
     if not descending:
-        return xp.argsort(x, axis=axis, kind="stable")
+        return _stable_argsort(xp, x, axis)
     # Sort the reversed array ascending and reverse the result: values come out descending
     # and, among equal values, in increasing original position. NaN (last ascending) comes first.
     n = x.shape[axis]
-    idx = xp.flip(xp.argsort(xp.flip(x, axis), axis=axis, kind="stable"), axis)
+    idx = xp.flip(_stable_argsort(xp, xp.flip(x, axis), axis), axis)
     return (n - 1) - idx
 
 
