@@ -5,6 +5,14 @@
     python benchmarks/run.py --threads 1     # one thread setting
     python benchmarks/run.py --only seed_manual,op_overhead --reps 11
     python benchmarks/run.py --quick         # smoke run: few iterations, 3 reps
+    python benchmarks/run.py --device cuda --threads 1   # ember and PyTorch on the GPU
+
+With ``--device cuda`` every workload whose builder takes ``device`` is built
+on the GPU (the others, and the numpy column, which is CPU-only, are left
+out), and each timed block and warm-up ends with ``ember.cuda.synchronize()`` /
+``torch.cuda.synchronize()`` so the time covers the GPU work, not just its
+queueing. Workloads meant for the GPU only (``mlp_4096``) run on the CPU only
+when named with ``--only``.
 
 Each thread setting runs in a fresh subprocess of this script with
 OMP_NUM_THREADS / OPENBLAS_NUM_THREADS / MKL_NUM_THREADS set before numpy or
@@ -16,6 +24,7 @@ repetitions of the time per step(). See benchmarks/README.md.
 """
 import argparse
 import gc
+import inspect
 import json
 import os
 import platform
@@ -36,6 +45,7 @@ THREAD_ENV_VARS = ("OMP_NUM_THREADS", "OPENBLAS_NUM_THREADS", "MKL_NUM_THREADS",
 FRAMEWORKS = ("numpy", "ember", "torch")
 DEFAULT_REPS, QUICK_REPS = 7, 3
 NOISY_SPREAD = 0.3  # flag a cell whose (max - min) / median exceeds this
+GPU_ONLY = ("mlp_4096",)  # listed by default only with --device cuda (too slow to be a CPU default)
 
 
 # ---------------------------------------------------------------------------
@@ -60,6 +70,9 @@ def parse_args(argv=None):
                    help="idle pause before each timed block so the previous framework's "
                         "spinning worker threads go to sleep (default: 0.25 when threads > 1, else 0)")
     p.add_argument("--no-torch", action="store_true", help="skip the PyTorch column")
+    p.add_argument("--device", choices=("cpu", "cuda"), default="cpu",
+                   help="where ember and PyTorch run (default cpu); with cuda the numpy column is skipped "
+                        "and every timed block ends with a device synchronize")
     # Module timed in the "ember" column. `--ember-module torch` checks the
     # harness itself (the ember/torch ratio should then be ~1.0).
     p.add_argument("--ember-module", default="ember", help=argparse.SUPPRESS)
@@ -84,8 +97,19 @@ def parse_args(argv=None):
         if unknown:
             p.error(f"unknown workload(s) {unknown}; known: {', '.join(WORKLOADS)}")
     else:
-        args.only = list(WORKLOADS)
+        args.only = [w for w in WORKLOADS if args.device == "cuda" or w not in GPU_ONLY]
+    if args.device == "cuda":
+        args.only = [w for w in args.only if _takes_device(WORKLOADS[w].build)]
+        if not args.only:
+            p.error("none of the chosen workloads takes a device argument")
     return args
+
+
+def _takes_device(build):
+    try:
+        return "device" in inspect.signature(build).parameters
+    except (TypeError, ValueError):
+        return False
 
 
 # ---------------------------------------------------------------------------
@@ -156,19 +180,30 @@ def _rewarm(step, min_calls=2, min_seconds=0.02):
         calls += 1
 
 
+def _sync_for(fw, mod, device):
+    """What ends a timed block: nothing on the CPU, the framework's cuda.synchronize() on the GPU."""
+    if device != "cuda" or fw == "numpy":
+        return lambda: None
+    return mod.cuda.synchronize
+
+
 def _time_workload(wl, mods, args, log):
     """Round-robin timing of one workload; returns {framework: {...}}."""
     iters = wl.quick_iters if args.quick else wl.iters
     warmup = max(2, iters // 10)
     scale = UNIT_SCALE[wl.unit]
     settle = args.settle if args.settle is not None else (0.25 if args._worker > 1 else 0.0)
+    device = getattr(args, "device", "cpu")
 
     builders = {}
-    if wl.numpy is not None:
+    if wl.numpy is not None and device == "cpu":  # the numpy column is a CPU reference
         builders["numpy"] = (wl.numpy, mods["numpy"])
     for fw in ("ember", "torch"):
         if fw in mods:
-            builders[fw] = (wl.build, mods[fw])
+            if device == "cpu":
+                builders[fw] = (wl.build, mods[fw])
+            else:
+                builders[fw] = ((lambda mod, _b=wl.build: _b(mod, device=device)), mods[fw])
 
     results = {}
     active = []
@@ -177,6 +212,7 @@ def _time_workload(wl, mods, args, log):
             step = build(mod)
             for _ in range(warmup):
                 step()
+            _sync_for(fw, mod, device)()
             active.append(fw)
             results[fw] = {"samples": []}
         except Exception as e:
@@ -195,11 +231,14 @@ def _time_workload(wl, mods, args, log):
                     # spin-waiting, or they steal cores from this one
                     time.sleep(settle)
                 step = build(mod)  # fresh state each repetition, untimed
+                sync = _sync_for(fw, mod, device)
                 _rewarm(step)
                 gc.collect()
+                sync()  # the GPU idle before the clock starts
                 t0 = time.perf_counter()
                 for _ in range(iters):
                     step()
+                sync()  # ... and done with this block's work before it stops
                 dt = time.perf_counter() - t0
             except Exception as e:
                 results[fw] = {"error": _short_error(e)}
@@ -225,7 +264,19 @@ def worker(args):
         print(msg, file=sys.stderr, flush=True)
 
     mods, info, notes = _import_frameworks(args, n)
-    out = {"threads": n, "info": info, "notes": notes,
+    if args.device == "cuda":
+        for fw in ("ember", "torch"):
+            mod = mods.get(fw)
+            if mod is None:
+                continue
+            try:
+                if not mod.cuda.is_available():
+                    raise RuntimeError(f"{fw}.cuda.is_available() is False")
+                info[fw] += f", device cuda: {mod.cuda.get_device_name(0)}"
+            except Exception as e:
+                notes.append(f"{fw} left out: no CUDA ({_short_error(e)})")
+                del mods[fw]
+    out = {"threads": n, "device": args.device, "info": info, "notes": notes,
            "env": {v: os.environ.get(v) for v in THREAD_ENV_VARS[:3]}, "results": {}}
     for name in args.only:
         wl = WORKLOADS[name]
@@ -249,7 +300,7 @@ def run_worker(args, n):
         out = Path(tmp) / "result.json"
         cmd = [sys.executable, str(Path(__file__).resolve()), "--_worker", str(n), "--_out", str(out),
                "--reps", str(args.reps), "--only", ",".join(args.only),
-               "--ember-module", args.ember_module]
+               "--ember-module", args.ember_module, "--device", args.device]
         if args.quick:
             cmd.append("--quick")
         if args.no_torch:
@@ -283,7 +334,9 @@ def print_report(runs, args):
             if fw in run["info"]:
                 print(f"    {fw:6s} {run['info'][fw]}")
     print(f"  reps={args.reps} (median reported), round-robin per repetition"
-          + (", QUICK run" if args.quick else ""))
+          + (", QUICK run" if args.quick else "")
+          + (", device=cuda (synchronized; numpy column is CPU-only and left out)" if args.device == "cuda"
+             else ""))
     print()
 
     header = ["workload", "unit", "threads", "numpy", "ember", "torch", "ember/torch"]

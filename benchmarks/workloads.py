@@ -3,6 +3,8 @@
 A workload is registered with ``@workload(...)`` on a function that takes a
 PyTorch-like framework module (``ember`` or ``torch``), builds its inputs and
 returns a zero-argument ``step()`` callable. Setup is not timed; ``step()`` is.
+A builder may take ``device`` (``"cpu"`` or ``"cuda"``) as a second argument:
+run.py passes it with ``--device cuda`` and skips builders without it there.
 An optional NumPy reference takes the ``numpy`` module and returns a
 ``step()`` the same way.
 
@@ -97,10 +99,10 @@ def seed_manual_numpy(np):
 @workload("seed_manual", unit="ms", iters=500, quick_iters=50,
           numpy=seed_manual_numpy,
           description="seed net 64x1000x100x10 float32, hand-written backward (the notebook)")
-def seed_manual(torch):
+def seed_manual(torch, device="cpu"):
     torch.manual_seed(0)
     dtype = torch.float
-    device = torch.device("cpu")
+    device = torch.device(device)
     x = torch.randn(SEED_N, SEED_D_IN, device=device, dtype=dtype)
     y = torch.randn(SEED_N, SEED_D_OUT, device=device, dtype=dtype)
     w1 = torch.randn(SEED_D_IN, SEED_H, device=device, dtype=dtype)
@@ -135,10 +137,10 @@ def seed_manual(torch):
           numpy=seed_manual_numpy,
           numpy_note="numpy column = seed_manual's hand-written numpy (numpy has no autograd)",
           description="seed net with requires_grad, backward(), no_grad update, grad.zero_()")
-def seed_autograd(torch):
+def seed_autograd(torch, device="cpu"):
     torch.manual_seed(0)
     dtype = torch.float
-    device = torch.device("cpu")
+    device = torch.device(device)
     x = torch.randn(SEED_N, SEED_D_IN, device=device, dtype=dtype)
     y = torch.randn(SEED_N, SEED_D_OUT, device=device, dtype=dtype)
     w1 = torch.randn(SEED_D_IN, SEED_H, device=device, dtype=dtype, requires_grad=True)
@@ -188,11 +190,11 @@ def op_overhead_numpy(np):
           numpy=op_overhead_numpy,
           numpy_note="numpy column = the same 10 ops, forward only",
           description="10 elementwise ops on 4x4 float32 with requires_grad, then backward()")
-def op_overhead(torch):
+def op_overhead(torch, device="cpu"):
     torch.manual_seed(0)
-    a = torch.randn(4, 4, dtype=torch.float32, requires_grad=True)
-    b = torch.randn(4, 4, dtype=torch.float32, requires_grad=True)
-    c = torch.randn(4, 4, dtype=torch.float32, requires_grad=True)
+    a = torch.randn(4, 4, dtype=torch.float32, device=device, requires_grad=True)
+    b = torch.randn(4, 4, dtype=torch.float32, device=device, requires_grad=True)
+    c = torch.randn(4, 4, dtype=torch.float32, device=device, requires_grad=True)
     leaves = (a, b, c)
 
     def step():
@@ -256,15 +258,15 @@ def seed_nn_numpy(np):
           numpy=seed_nn_numpy,
           numpy_note="numpy column = the same network, backward and SGD written by hand",
           description="seed net as nn.Sequential(Linear, ReLU, Linear), MSELoss(reduction='sum'), optim.SGD")
-def seed_nn(torch):
+def seed_nn(torch, device="cpu"):
     torch.manual_seed(0)
-    x = torch.randn(SEED_N, SEED_D_IN)
-    y = torch.randn(SEED_N, SEED_D_OUT)
+    x = torch.randn(SEED_N, SEED_D_IN, device=device)
+    y = torch.randn(SEED_N, SEED_D_OUT, device=device)
     model = torch.nn.Sequential(
         torch.nn.Linear(SEED_D_IN, SEED_H),
         torch.nn.ReLU(),
         torch.nn.Linear(SEED_H, SEED_D_OUT),
-    )
+    ).to(device)
     loss_fn = torch.nn.MSELoss(reduction="sum")
     optimizer = torch.optim.SGD(model.parameters(), lr=SEED_NN_LR)
 
@@ -277,6 +279,20 @@ def seed_nn(torch):
         return loss.item()
 
     return step
+
+
+# ---------------------------------------------------------------------------
+# f. mlp_4096: the mlp below at batch 4096, matmul-bound on a GPU (the GPU
+#    target "MLP at batch 4096 <= 1.1x PyTorch"); run.py lists it only with
+#    --device cuda unless named with --only
+# ---------------------------------------------------------------------------
+MLP_4096_BATCH = 4096
+
+
+@workload("mlp_4096", unit="ms", iters=50, quick_iters=5,
+          description="MLP 784-512-512-10 at batch 4096, CrossEntropyLoss, Adam(lr=1e-3) (GPU target)")
+def mlp_4096(torch, device="cpu"):
+    return mlp(torch, device, batch=MLP_4096_BATCH)
 
 
 # ---------------------------------------------------------------------------
@@ -351,14 +367,14 @@ def mlp_numpy(np):
           numpy=mlp_numpy,
           numpy_note="numpy column = the same MLP, backward and in-place Adam written by hand",
           description="MLP 784-512-512-10, batch 256, CrossEntropyLoss, Adam(lr=1e-3), random data")
-def mlp(torch):
+def mlp(torch, device="cpu", batch=MLP_BATCH):
     torch.manual_seed(0)
-    x = torch.randn(MLP_BATCH, MLP_SIZES[0])
-    labels = torch.randint(0, MLP_SIZES[-1], (MLP_BATCH,))
+    x = torch.randn(batch, MLP_SIZES[0], device=device)
+    labels = torch.randint(0, MLP_SIZES[-1], (batch,), device=device)
     layers = []
     for fan_in, fan_out in zip(MLP_SIZES[:-1], MLP_SIZES[1:]):
         layers += [torch.nn.Linear(fan_in, fan_out), torch.nn.ReLU()]
-    model = torch.nn.Sequential(*layers[:-1])
+    model = torch.nn.Sequential(*layers[:-1]).to(device)
     loss_fn = torch.nn.CrossEntropyLoss()
     optimizer = torch.optim.Adam(model.parameters(), lr=MLP_LR)
 

@@ -70,3 +70,4 @@ def is_grad_enabled_():  # pragma: no cover - kept private
 # Subpackages that build on the core (imported last: they use everything above).
 from .serialization import save, load  # noqa: E402
 from . import nn, optim, utils  # noqa: E402,F401
+from . import backends  # noqa: E402,F401

@@ -15,7 +15,7 @@ from .autograd import function as _fn
 from .autograd import engine as _engine
 from .autograd.function import AccumulateGrad
 from .autograd.grad_mode import GradMode, enable_grad, no_grad
-from .backend import xp_for, xp_of, to_host
+from .backend import xp_for, xp_of, to_host, cuda_array, device_guard
 from .device import CPU, to_device, device as _device_cls
 from .dtypes import from_numpy_dtype, result_type, to_dtype
 from .ops import elementwise as E, index as I, linalg as L, movement as M, reduce as R
@@ -2347,9 +2347,7 @@ class _ToDevice(E.Op):
         ctx.src = CPU if isinstance(x, np.ndarray) else _cuda_device_of(x)
         if device.type == "cpu":
             return to_host(x)
-        xp = xp_for(device)
-        with xp.cuda.Device(device.index):
-            return xp.asarray(x)
+        return cuda_array(x, device)  # host->GPU, or a copy from another GPU
 
     @staticmethod
     def backward(ctx, g):
@@ -2474,7 +2472,7 @@ def tensor(data, dtype=None, device=None, requires_grad=False, pin_memory=False)
             except (ValueError, TypeError, OverflowError) as e:
                 raise ValueError(f"tensor(): could not build a {d} tensor from the given data: {e}") from None
         if dev is not CPU:
-            arr = xp_for(dev).asarray(arr)
+            arr = cuda_array(arr, dev)  # on dev.index, not on whichever GPU is current
         t = _wrap(arr)
     if requires_grad:
         t.requires_grad_(True)
@@ -2550,12 +2548,13 @@ def _factory(fill, size, dtype, device, requires_grad, op):
     dt = to_dtype(dtype)
     dev = to_device(device)
     xp = np if dev is CPU else xp_for(dev)
-    if fill is None:
-        arr = xp.empty(shape, dtype=dt.np)
-    elif fill == 0:
-        arr = xp.zeros(shape, dtype=dt.np)
-    else:
-        arr = xp.full(shape, fill, dtype=dt.np)
+    with device_guard(dev):  # cuda:1 allocates on GPU 1 whatever the current device
+        if fill is None:
+            arr = xp.empty(shape, dtype=dt.np)
+        elif fill == 0:
+            arr = xp.zeros(shape, dtype=dt.np)
+        else:
+            arr = xp.full(shape, fill, dtype=dt.np)
     t = _wrap(arr)
     if requires_grad:
         t.requires_grad_(True)

@@ -3,6 +3,8 @@
 Every op reaches its array library through :func:`xp_for` so that one code path
 serves both devices. The few places where numpy and CuPy disagree live here.
 """
+from contextlib import nullcontext as _nullcontext
+
 import numpy as np
 
 _cupy = None
@@ -15,17 +17,56 @@ def cupy_module():
     if _cupy is None and _cupy_error is None:
         try:
             import cupy  # noqa: F401
-            cupy.cuda.runtime.getDeviceCount()
+            if cupy.cuda.runtime.getDeviceCount() < 1:
+                raise RuntimeError("no CUDA device found")
             _cupy = cupy
         except Exception as e:  # ImportError, or CUDA driver missing
             _cupy_error = e
+        if _cupy is not None:
+            for hook in on_cupy_load:  # ember.cuda: memory peak tracking, TF32 flag
+                try:
+                    hook(_cupy)
+                except Exception as e:  # a failing extra must not make CUDA unusable
+                    import warnings
+                    warnings.warn(f"ember: CUDA set-up step {getattr(hook, '__name__', hook)} failed: {e!r}")
     if _cupy is None:
         raise RuntimeError(
             "ember: CUDA is not available: "
-            f"{type(_cupy_error).__name__}: {_cupy_error}. Install a GPU build with "
-            "`pip install ember[cuda]` (CuPy for your CUDA version) on a machine with an NVIDIA GPU."
+            f"{type(_cupy_error).__name__}: {_cupy_error}. Install a GPU build on a machine with an NVIDIA GPU: "
+            "`pip install ember[cuda12]` for a CUDA 12.x driver or `pip install ember[cuda13]` for CUDA 13.x "
+            "(`nvidia-smi` shows the driver's CUDA version; see README, 'GPU (CUDA)')."
         )
     return _cupy
+
+
+# Called once, with the cupy module, the first time ember loads CuPy successfully.
+on_cupy_load = []
+
+
+def cupy_loaded():
+    """True once ember has loaded CuPy (PyTorch's "CUDA is initialized"); never imports it."""
+    return _cupy is not None
+
+
+def cuda_array(array, device):
+    """``array`` (numpy or cupy) as a cupy array on CUDA ``device`` (an ember device with an index)."""
+    cp = cupy_module()
+    with cp.cuda.Device(device.index):
+        if isinstance(array, cp.ndarray):
+            # cupy.asarray hands back an array of another GPU unchanged; ndarray.copy() copies it to
+            # the current device (CuPy's documented way across devices).
+            return array if array.device.id == device.index else array.copy()
+        return cp.asarray(array)
+
+
+_NO_GUARD = _nullcontext()  # reusable, so the CPU path of a factory allocates nothing extra
+
+
+def device_guard(device):
+    """A context that makes ``device`` CuPy's current device (nothing for the CPU)."""
+    if device.type == "cpu":
+        return _NO_GUARD
+    return cupy_module().cuda.Device(device.index)
 
 
 def cupy_available():
