@@ -97,9 +97,27 @@ def to_host(array):
     return array.get()
 
 
+# dtypes CuPy's add.at handles directly (it is built on CUDA's atomicAdd)
+_CUDA_ATOMIC_ADD = frozenset(np.dtype(d) for d in ("float32", "float64", "int32", "uint32", "uint64"))
+
+
 def scatter_add(xp, target, index, values):
-    """``target[index] += values`` with repeated indices accumulating (numpy: ufunc.at, cupy: its own)."""
+    """``target[index] += values`` with repeated indices accumulating (numpy: ufunc.at, cupy: its own).
+
+    CUDA's atomicAdd covers only some dtypes: int64 is added as uint64 (two's complement gives the
+    same bits), and the narrow types (float16, int8/16, uint8, bool) accumulate in a wider copy.
+    """
     if xp is np:
         np.add.at(target, index, values)
-    else:
+        return
+    dt = target.dtype
+    if dt in _CUDA_ATOMIC_ADD:
         xp.add.at(target, index, values)
+    elif dt == np.int64:
+        wide = xp.asarray(values, dtype=np.int64)
+        xp.add.at(target.view(np.uint64), index, wide.view(np.uint64))
+    else:
+        wide_dt = np.float32 if dt == np.float16 else np.int32
+        acc = target.astype(wide_dt)
+        xp.add.at(acc, index, xp.asarray(values, dtype=wide_dt))
+        target[...] = acc != 0 if dt == np.bool_ else acc.astype(dt)
