@@ -387,3 +387,34 @@ def mlp(torch, device="cpu", batch=MLP_BATCH):
         return loss.item()
 
     return step
+
+
+# ---------------------------------------------------------------------------
+# rng: the random factories (ember: Philox4x64-10, the same numbers on CPU and CUDA)
+# ---------------------------------------------------------------------------
+RNG_N = 1_000_000
+
+
+def rng_numpy(np):
+    """numpy's own generator (PCG64): uniform and ziggurat normal float32 draws."""
+    gen = np.random.default_rng(0)
+
+    def step():
+        gen.random(RNG_N, dtype=np.float32)
+        gen.standard_normal(RNG_N, dtype=np.float32)
+
+    return step
+
+
+@workload("rng", unit="ms", iters=20, quick_iters=3,
+          numpy=rng_numpy,
+          numpy_note="numpy column = np.random.default_rng() random + standard_normal, float32",
+          description="rand(1e6) + randn(1e6), float32, from the default generator")
+def rng(torch, device="cpu"):
+    torch.manual_seed(0)
+
+    def step():
+        torch.rand(RNG_N, device=device)
+        torch.randn(RNG_N, device=device)
+
+    return step

@@ -255,7 +255,7 @@ class _BaseIter:
         self._sampler_iter = iter(self._index_sampler)
         # One draw per iterator, before the sampler draws its order: the same generator seed gives the same
         # worker seeds and the same order, whatever num_workers is.
-        self._base_seed = int(_random._rng(loader.generator).integers(0, 1 << 63))
+        self._base_seed = _random._draw_seed(loader.generator)
         self._num_yielded = 0
         self._len_reported = loader._IterableDataset_len_called
 

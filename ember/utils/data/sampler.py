@@ -43,7 +43,7 @@ def _check_positive_int(name, value):
 def _fresh_generator():
     """A generator seeded from the global one: what a sampler without its own generator uses per epoch, so
     that ``ember.manual_seed`` makes shuffling reproducible while each epoch still differs."""
-    seed = int(_random.default_generator._rng.integers(0, 1 << 63))
+    seed = _random._draw_seed()
     return _random.Generator().manual_seed(seed)
 
 
