@@ -47,7 +47,8 @@ import numpy as np
 
 from . import _philox
 from . import dtypes as _dt
-from .device import to_device
+from .backend import _NO_GUARD, device_guard, xp_for
+from .device import CPU, to_device
 
 __all__ = ["Generator", "manual_seed", "seed", "initial_seed", "get_rng_state", "set_rng_state",
            "default_generator", "rand", "randn", "randint", "randperm", "normal", "bernoulli",
@@ -241,8 +242,10 @@ def _draw_seed(generator=None):
 
 
 def _xp_device(device):
-    from .backend import xp_for, device_guard
+    """(array module, context selecting the device) for a factory's ``device`` argument."""
     dev = to_device(device)
+    if dev is CPU:  # the common case, without the backend lookups
+        return np, _NO_GUARD
     return xp_for(dev), device_guard(dev)
 
 
@@ -451,16 +454,28 @@ def randint_array(low, high, shape, dtype, device, generator=None):
 
 
 def _wrap_new(arr, requires_grad):
-    from .tensor import _wrap
-    t = _wrap(arr)
+    t = _tensor_module()._wrap(arr)
     if requires_grad:
         t.requires_grad_(True)
     return t
 
 
 def _size(size, op):
-    from .tensor import _creation_shape
-    return _creation_shape(size, op)
+    return _tensor_module()._creation_shape(size, op)
+
+
+def _tensor_module():
+    # ember.tensor imports this module, so it is looked up on first use, then kept (by its
+    # sys.modules name: the package attribute `ember.tensor` is the factory function)
+    global _tensor_mod
+    if _tensor_mod is None:
+        import sys
+        from . import tensor  # noqa: F401  (makes sure the module is loaded)
+        _tensor_mod = sys.modules[__package__ + ".tensor"]
+    return _tensor_mod
+
+
+_tensor_mod = None
 
 
 # --- the public factories ---------------------------------------------------------------------------
