@@ -48,11 +48,11 @@ echo "== tests (limits ${T_CUDA_TESTS}s + ${T_TESTS}s)"
 XDIST=""
 if "$PY" -c "import xdist" 2>/dev/null; then XDIST="-n 8"; fi
 # CUDA-specific tests first (fast, most informative), then the whole suite.
-timeout "$T_CUDA_TESTS" "$PY" -m pytest -q -x -p no:cacheprovider tests/test_cuda.py tests/test_device.py \
+timeout "$T_CUDA_TESTS" "$PY" -m pytest -q --maxfail=30 -rf -p no:cacheprovider tests/test_cuda.py tests/test_device.py \
   > "$OUT/tests_cuda.log" 2>&1
 echo "cuda tests exit $?" | tee -a "$OUT/summary.log"
 tail -5 "$OUT/tests_cuda.log"
-timeout "$T_TESTS" "$PY" -m pytest -q -x $XDIST -p no:cacheprovider tests > "$OUT/tests_all.log" 2>&1
+timeout "$T_TESTS" "$PY" -m pytest -q --maxfail=30 -rf $XDIST -p no:cacheprovider tests > "$OUT/tests_all.log" 2>&1
 rc=$?; [ $rc -ne 0 ] && status=1
 echo "all tests exit $rc (124 = time limit)" | tee -a "$OUT/summary.log"
 tail -15 "$OUT/tests_all.log"
