@@ -48,16 +48,10 @@ class Adagrad(Optimizer):
         lr, lr_decay, eps = group["lr"], group["lr_decay"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         n_scratch = 2 if weight_decay or maximize else 1
-        state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            st = state[p]
-            if not st:  # a group added after construction
-                st["step"] = _scalar_tensor(0.0)
-                st["sum"] = _zeros_like(p, group["initial_accumulator_value"])
+        # (state is made at construction; this covers a group added after it)
+        new_state = lambda p: {"step": _scalar_tensor(0.0),  # noqa: E731
+                               "sum": _zeros_like(p, group["initial_accumulator_value"])}
+        for p, grad, st in self._params_with_grad(group, new_state):
             F.apply(F.adagrad, (p._data, grad._data, st["sum"]._data), n_scratch, self._scratch,
                     step=_step_count(st), lr=lr, lr_decay=lr_decay, weight_decay=weight_decay, eps=eps,
                     maximize=maximize)
-            p._ver[0] += 1

@@ -48,20 +48,15 @@ class Adam(Optimizer):
         decoupled = group.get("decoupled_weight_decay", False)
         # a second scratch array only when the gradient itself is altered (L2 decay or maximize)
         n_scratch = 2 if maximize or (weight_decay and not decoupled) else 1
-        state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            st = state[p]
-            if not st:
-                st["step"] = _scalar_tensor(0.0)
-                st["exp_avg"] = _zeros_like(p)
-                st["exp_avg_sq"] = _zeros_like(p)
-                if amsgrad:
-                    st["max_exp_avg_sq"] = _zeros_like(p)
+
+        def new_state(p):
+            st = {"step": _scalar_tensor(0.0), "exp_avg": _zeros_like(p), "exp_avg_sq": _zeros_like(p)}
+            if amsgrad:
+                st["max_exp_avg_sq"] = _zeros_like(p)
+            return st
+
+        for p, grad, st in self._params_with_grad(group, new_state):
             F.apply(F.adam, (p._data, grad._data, st["exp_avg"]._data, st["exp_avg_sq"]._data,
                              st["max_exp_avg_sq"]._data if amsgrad else None), n_scratch, self._scratch,
                     step=_step_count(st), lr=lr, beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                     amsgrad=amsgrad, maximize=maximize, decoupled_weight_decay=decoupled)
-            p._ver[0] += 1

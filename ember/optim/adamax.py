@@ -36,17 +36,9 @@ class Adamax(Optimizer):
         lr, (beta1, beta2), eps = group["lr"], group["betas"], group["eps"]
         weight_decay, maximize = group["weight_decay"], group["maximize"]
         n_scratch = 2 if weight_decay or maximize else 1
-        state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            st = state[p]
-            if not st:
-                st["step"] = _scalar_tensor(0.0)
-                st["exp_avg"] = _zeros_like(p)
-                st["exp_inf"] = _zeros_like(p)
+        new_state = lambda p: {"step": _scalar_tensor(0.0), "exp_avg": _zeros_like(p),  # noqa: E731
+                               "exp_inf": _zeros_like(p)}
+        for p, grad, st in self._params_with_grad(group, new_state):
             F.apply(F.adamax, (p._data, grad._data, st["exp_avg"]._data, st["exp_inf"]._data), n_scratch,
                     self._scratch, step=_step_count(st), lr=lr, beta1=beta1, beta2=beta2, eps=eps,
                     weight_decay=weight_decay, maximize=maximize)
-            p._ver[0] += 1

@@ -44,17 +44,9 @@ class NAdam(Optimizer):
         decoupled, maximize = group["decoupled_weight_decay"], group["maximize"]
         # a third scratch array only when the gradient itself is altered (L2 decay or maximize)
         n_scratch = 3 if maximize or (weight_decay and not decoupled) else 2
-        state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            st = state[p]
-            if not st:
-                st["step"] = _scalar_tensor(0.0)
-                st["mu_product"] = _scalar_tensor(1.0)
-                st["exp_avg"] = _zeros_like(p)
-                st["exp_avg_sq"] = _zeros_like(p)
+        new_state = lambda p: {"step": _scalar_tensor(0.0), "mu_product": _scalar_tensor(1.0),  # noqa: E731
+                               "exp_avg": _zeros_like(p), "exp_avg_sq": _zeros_like(p)}
+        for p, grad, st in self._params_with_grad(group, new_state):
             step = _step_count(st)
             mu = beta1 * (1.0 - 0.5 * 0.96 ** (step * momentum_decay))
             mu_next = beta1 * (1.0 - 0.5 * 0.96 ** ((step + 1) * momentum_decay))
@@ -65,4 +57,3 @@ class NAdam(Optimizer):
                     self._scratch, step=step, mu=mu, mu_next=mu_next, mu_product=float(mu_product), lr=lr,
                     beta1=beta1, beta2=beta2, eps=eps, weight_decay=weight_decay,
                     decoupled_weight_decay=decoupled, maximize=maximize)
-            p._ver[0] += 1

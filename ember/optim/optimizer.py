@@ -211,6 +211,27 @@ class Optimizer:
     def _update_group(self, group):
         raise NotImplementedError(f"{type(self).__name__} must implement step() or _update_group()")
 
+    def _params_with_grad(self, group, new_state=None):
+        """``(param, grad, state)`` for each parameter of ``group`` that has a gradient.
+
+        A parameter seen for the first time gets ``new_state(param)`` (a dict) as its state; without
+        ``new_state`` the state is not touched (None is yielded), so none is created. Once the caller's
+        loop body has updated it, the parameter's version counter is advanced: the update changed it
+        in place, as PyTorch's in-place update does.
+        """
+        state = self.state
+        for p in group["params"]:
+            grad = p.grad
+            if grad is None:
+                continue
+            st = None
+            if new_state is not None:
+                st = state[p]
+                if not st:
+                    st.update(new_state(p))
+            yield p, grad, st
+            p._ver[0] += 1  # runs when the loop asks for the next parameter, after the update
+
     # --- saving / loading ------------------------------------------------------------------------
     def state_dict(self):
         """The optimizer's state as a dict, in PyTorch's layout.

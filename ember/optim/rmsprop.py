@@ -44,23 +44,19 @@ class RMSprop(Optimizer):
         lr, alpha, eps, momentum = group["lr"], group["alpha"], group["eps"], group["momentum"]
         weight_decay, centered, maximize = group["weight_decay"], group["centered"], group["maximize"]
         n_scratch = 2 if weight_decay or maximize else 1
-        state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
-            st = state[p]
-            if not st:
-                st["step"] = _scalar_tensor(0.0)
-                st["square_avg"] = _zeros_like(p)
-                if momentum > 0:
-                    st["momentum_buffer"] = _zeros_like(p)
-                if centered:
-                    st["grad_avg"] = _zeros_like(p)
+
+        def new_state(p):
+            st = {"step": _scalar_tensor(0.0), "square_avg": _zeros_like(p)}
+            if momentum > 0:
+                st["momentum_buffer"] = _zeros_like(p)
+            if centered:
+                st["grad_avg"] = _zeros_like(p)
+            return st
+
+        for p, grad, st in self._params_with_grad(group, new_state):
             _step_count(st)
             F.apply(F.rmsprop, (p._data, grad._data, st["square_avg"]._data,
                                 st["grad_avg"]._data if centered else None,
                                 st["momentum_buffer"]._data if momentum > 0 else None), n_scratch, self._scratch,
                     lr=lr, alpha=alpha, eps=eps, weight_decay=weight_decay, momentum=momentum, centered=centered,
                     maximize=maximize)
-            p._ver[0] += 1

@@ -40,15 +40,11 @@ class SGD(Optimizer):
         lr, momentum, dampening = group["lr"], group["momentum"], group["dampening"]
         weight_decay, nesterov, maximize = group["weight_decay"], group["nesterov"], group["maximize"]
         n_scratch = 2 if weight_decay or maximize else 1
-        state = self.state
-        for p in group["params"]:
-            grad = p.grad
-            if grad is None:
-                continue
+        for p, grad, _ in self._params_with_grad(group):
             buf = None
             first = False
-            if momentum:
-                st = state[p]
+            if momentum:  # only then does a parameter get state (as in PyTorch)
+                st = self.state[p]
                 buf = st.get("momentum_buffer")
                 if buf is None:  # filled with the first gradient by the update
                     buf = st["momentum_buffer"] = _empty_like(p)
@@ -57,4 +53,3 @@ class SGD(Optimizer):
             F.apply(F.sgd, (p._data, grad._data, buf), n_scratch, self._scratch, lr=lr, momentum=momentum,
                     dampening=dampening, weight_decay=weight_decay, nesterov=nesterov, maximize=maximize,
                     first_step=first)
-            p._ver[0] += 1
