@@ -90,6 +90,15 @@ def effective_grad(xp, param, grad, g, weight_decay, maximize):
     return grad
 
 
+def _decayed_grad(xp, param, grad, g, lr, weight_decay, decoupled, maximize):
+    """``effective_grad``, with the decay applied AdamW's way when ``decoupled``: the parameter
+    shrinks by ``1 - lr * weight_decay`` and the gradient is left alone."""
+    if weight_decay and decoupled:
+        xp.multiply(param, 1.0 - lr * weight_decay, out=param)
+        weight_decay = 0
+    return effective_grad(xp, param, grad, g, weight_decay, maximize)
+
+
 def _lerp_(xp, avg, x, weight, s):
     """``avg += weight * (x - avg)`` written as ``avg * (1 - weight) + weight * x``."""
     xp.multiply(avg, 1.0 - weight, out=avg)
@@ -137,10 +146,7 @@ def adam(param, grad, exp_avg, exp_avg_sq, max_exp_avg_sq, s, g=None, *, step, l
          weight_decay, amsgrad, maximize, decoupled_weight_decay):
     """Adam (and AdamW when ``decoupled_weight_decay``); ``step`` is the count after this step."""
     xp = xp_of(param)
-    if weight_decay and decoupled_weight_decay:
-        xp.multiply(param, 1.0 - lr * weight_decay, out=param)
-        weight_decay = 0
-    grad = effective_grad(xp, param, grad, g, weight_decay, maximize)
+    grad = _decayed_grad(xp, param, grad, g, lr, weight_decay, decoupled_weight_decay, maximize)
     _lerp_(xp, exp_avg, grad, 1.0 - beta1, s)
     _ema_sq_(xp, exp_avg_sq, grad, beta2, s)
     if amsgrad:
@@ -216,10 +222,7 @@ def nadam(param, grad, exp_avg, exp_avg_sq, s, t, g=None, *, step, mu, mu_next, 
     ``mu_product`` the running product including ``mu`` (kept by the caller, as PyTorch
     keeps it, in the scalar dtype). ``t`` is a second scratch array."""
     xp = xp_of(param)
-    if weight_decay and decoupled_weight_decay:
-        xp.multiply(param, 1.0 - lr * weight_decay, out=param)
-        weight_decay = 0
-    grad = effective_grad(xp, param, grad, g, weight_decay, maximize)
+    grad = _decayed_grad(xp, param, grad, g, lr, weight_decay, decoupled_weight_decay, maximize)
     _lerp_(xp, exp_avg, grad, 1.0 - beta1, s)
     _ema_sq_(xp, exp_avg_sq, grad, beta2, s)
     # denom = sqrt(v / bc2) + eps
